@@ -1,0 +1,1 @@
+"""Digitify's model package: charset, preprocessing, the CRNN, CTC decoding and the Recognizer."""

@@ -1,0 +1,82 @@
+"""The CRNN: a small CNN reads columns of the image, a BiLSTM reads the columns in order, a linear
+layer scores each column over the CTC classes. It knows nothing of training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from models.charset import NUM_CLASSES
+from models.preprocess import TARGET_HEIGHT
+
+# The CNN halves the width twice: one output column per 4 input columns.
+WIDTH_STRIDE = 4
+
+
+@dataclass(frozen=True)
+class CRNNConfig:
+    """The architecture's knobs; saved with the weights so a model file rebuilds itself."""
+
+    cnn_width: int = 32
+    lstm_hidden: int = 128
+    lstm_layers: int = 2
+    dropout: float = 0.2
+
+    def to_dict(self) -> dict:
+        """The config as a plain dict (for model files and MLflow params)."""
+        return asdict(self)
+
+
+def _conv(in_channels: int, out_channels: int) -> list[nn.Module]:
+    """3x3 convolution, batch norm, ReLU."""
+    return [
+        nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    ]
+
+
+class CRNN(nn.Module):
+    """CNN + BiLSTM + linear CTC head over ``NUM_CLASSES`` classes (blank included)."""
+
+    def __init__(self, config: CRNNConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or CRNNConfig()
+        c = self.config.cnn_width
+        self.cnn = nn.Sequential(
+            *_conv(1, c),
+            nn.MaxPool2d(2),  # (B, c, 16, W/2)
+            *_conv(c, 2 * c),
+            nn.MaxPool2d(2),  # (B, 2c, 8, W/4)
+            *_conv(2 * c, 4 * c),
+            *_conv(4 * c, 4 * c),
+            nn.MaxPool2d((2, 1)),  # (B, 4c, 4, W/4)
+            *_conv(4 * c, 4 * c),
+            nn.Dropout2d(self.config.dropout),
+        )
+        features = 4 * c * (TARGET_HEIGHT // 8)
+        self.project = nn.Linear(features, self.config.lstm_hidden)
+        self.rnn = nn.LSTM(
+            self.config.lstm_hidden,
+            self.config.lstm_hidden,
+            num_layers=self.config.lstm_layers,
+            bidirectional=True,
+            dropout=self.config.dropout if self.config.lstm_layers > 1 else 0.0,
+        )
+        self.head = nn.Linear(2 * self.config.lstm_hidden, NUM_CLASSES)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Map images ``(B, 1, 32, W)`` to log-probabilities ``(T = W/4, B, NUM_CLASSES)``."""
+        features = self.cnn(images)  # (B, C, 4, T)
+        batch, channels, height, steps = features.shape
+        columns = features.permute(3, 0, 1, 2).reshape(steps, batch, channels * height)  # (T, B, C*4)
+        sequence, _ = self.rnn(torch.relu(self.project(columns)))  # (T, B, 2H)
+        return self.head(sequence).log_softmax(dim=-1)  # (T, B, NUM_CLASSES)
+
+
+def output_lengths(widths: torch.Tensor) -> torch.Tensor:
+    """Number of output columns the CRNN gives for images of the given widths."""
+    return torch.div(widths, WIDTH_STRIDE, rounding_mode="floor")

@@ -1,0 +1,78 @@
+"""The LightningModule: CTC loss, optimiser and schedule, validation metrics around a plain CRNN."""
+
+from __future__ import annotations
+
+import lightning.pytorch as pl
+import torch
+from torch import nn
+
+from models.crnn import CRNN, CRNNConfig, output_lengths
+from models.decoding import greedy_decode
+from models.metrics import character_error_rate, exact_match
+
+
+class LitCRNN(pl.LightningModule):
+    """Trains a CRNN with CTC. Batches are ``(images, widths, targets, target_lengths, labels)``."""
+
+    def __init__(
+        self,
+        cnn_width: int = 32,
+        lstm_hidden: int = 128,
+        lstm_layers: int = 2,
+        dropout: float = 0.2,
+        learning_rate: float = 2e-3,
+        weight_decay: float = 1e-4,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.model = CRNN(CRNNConfig(cnn_width, lstm_hidden, lstm_layers, dropout))
+        self.ctc = nn.CTCLoss(blank=0, zero_infinity=True)
+        self._val_predictions: list[str] = []
+        self._val_labels: list[str] = []
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities ``(T, B, C)`` for a batch of images."""
+        return self.model(images)
+
+    def _loss(self, batch: tuple) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        images, widths, targets, target_lengths, _ = batch
+        log_probs = self(images)
+        lengths = output_lengths(widths)
+        loss = self.ctc(log_probs, targets, lengths, target_lengths)
+        return loss, log_probs, lengths
+
+    def training_step(self, batch: tuple, batch_idx: int) -> torch.Tensor:
+        """CTC loss on one batch."""
+        loss, _, _ = self._loss(batch)
+        self.log("train_loss", loss, prog_bar=True, batch_size=batch[0].shape[0])
+        return loss
+
+    def validation_step(self, batch: tuple, batch_idx: int) -> None:
+        """CTC loss and greedy decodes for the epoch's exact match and CER."""
+        loss, log_probs, lengths = self._loss(batch)
+        self.log("val_loss", loss, prog_bar=True, batch_size=batch[0].shape[0])
+        log_probs = log_probs.detach().cpu().numpy()
+        for i, length in enumerate(lengths.tolist()):
+            self._val_predictions.append(greedy_decode(log_probs[:length, i]).text)
+        self._val_labels.extend(batch[4])
+
+    def on_validation_epoch_end(self) -> None:
+        """Log exact match and CER over the whole validation set."""
+        if self._val_labels:
+            self.log("val_exact_match", exact_match(self._val_predictions, self._val_labels), prog_bar=True)
+            self.log("val_cer", character_error_rate(self._val_predictions, self._val_labels))
+        self._val_predictions.clear()
+        self._val_labels.clear()
+
+    def configure_optimizers(self) -> dict:
+        """AdamW with a one-cycle learning-rate schedule over the whole run."""
+        optimizer = torch.optim.AdamW(
+            self.parameters(), lr=self.hparams.learning_rate, weight_decay=self.hparams.weight_decay
+        )
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer,
+            max_lr=self.hparams.learning_rate,
+            total_steps=int(self.trainer.estimated_stepping_batches),
+            pct_start=0.15,
+        )
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -1,0 +1,137 @@
+"""The Recognizer: images in, strings with calibrated confidences out. Also the model file format.
+
+A model file (``model.pt``) is a plain dict saved with ``torch.save`` and loaded with
+``weights_only=True``: the format tag, the charset, the CRNN config, the weights, the
+calibration and free-form metadata. Lightning checkpoints are training state; model files are
+what gets registered, packaged and served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from models.calibration import Calibration
+from models.charset import CHARSET
+from models.crnn import CRNN, CRNNConfig, output_lengths
+from models.decoding import Decoded, beam_decode, greedy_decode
+from models.preprocess import ImageSource, collate, normalize
+
+MODEL_FORMAT = "digitify-crnn/1"
+
+
+class ModelFileError(ValueError):
+    """A model file is missing, corrupt, or for another charset or format."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One recognized string: text, calibrated confidence (0-1) and per-character confidences."""
+
+    text: str
+    confidence: float
+    char_confidences: list[float]
+
+
+def save_model_file(
+    path: str | Path,
+    model: CRNN,
+    calibration: Calibration | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``model`` (and its calibration and metadata) as a servable model file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": MODEL_FORMAT,
+        "charset": CHARSET,
+        "config": model.config.to_dict(),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "calibration": (calibration or Calibration()).to_dict(),
+        "metadata": metadata or {},
+    }
+    torch.save(payload, path)
+    return path
+
+
+def random_model_file(path: str | Path, config: CRNNConfig | None = None, seed: int = 0) -> Path:
+    """Write an untrained model file: any valid model, for tests of code around the model."""
+    torch.manual_seed(seed)
+    return save_model_file(path, CRNN(config or CRNNConfig()), metadata={"untrained": True})
+
+
+def load_model_file(path: str | Path) -> tuple[CRNN, Calibration, dict[str, Any]]:
+    """Read a model file; return the CRNN in eval mode, its calibration and metadata."""
+    path = Path(path)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError as exc:
+        raise ModelFileError(f"{path}: model file not found") from exc
+    except Exception as exc:
+        raise ModelFileError(f"{path}: not a Digitify model file ({exc})") from exc
+    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
+        raise ModelFileError(f"{path}: not a {MODEL_FORMAT} model file")
+    if payload["charset"] != CHARSET:
+        raise ModelFileError(f"{path}: trained for charset {payload['charset']!r}, this code reads {CHARSET!r}")
+    model = CRNN(CRNNConfig(**payload["config"]))
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return model, Calibration(**payload["calibration"]), dict(payload["metadata"])
+
+
+class Recognizer:
+    """Reads numbers from images with a trained CRNN."""
+
+    def __init__(
+        self,
+        model: CRNN,
+        calibration: Calibration | None = None,
+        model_version: str = "local",
+        beam_width: int = 1,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.model = model.eval()
+        self.calibration = calibration or Calibration()
+        self.model_version = model_version
+        self.beam_width = beam_width
+        self.metadata = metadata or {}
+
+    @classmethod
+    def from_file(cls, path: str | Path, model_version: str = "local", beam_width: int = 1) -> Recognizer:
+        """Load a Recognizer from a model file."""
+        model, calibration, metadata = load_model_file(path)
+        return cls(model, calibration, model_version=model_version, beam_width=beam_width, metadata=metadata)
+
+    def predict(self, images: Sequence[ImageSource], batch_size: int = 64) -> list[Prediction]:
+        """Read each image; raises ImageDecodeError or NoInkError on the first bad one."""
+        return self.predict_normalized([normalize(image) for image in images], batch_size=batch_size)
+
+    @torch.inference_mode()
+    def predict_normalized(self, arrays: Sequence[np.ndarray], batch_size: int = 64) -> list[Prediction]:
+        """Read images already passed through ``models.preprocess.normalize``."""
+        predictions: list[Prediction] = []
+        for start in range(0, len(arrays), batch_size):
+            batch, widths = collate(list(arrays[start : start + batch_size]))
+            log_probs = self.model(batch).numpy()  # (T, B, C)
+            lengths = output_lengths(widths).tolist()
+            for i, length in enumerate(lengths):
+                decoded = self.decode(log_probs[:length, i])
+                predictions.append(
+                    Prediction(
+                        text=decoded.text,
+                        confidence=self.calibration.confidence(decoded.log_score),
+                        char_confidences=[round(c, 4) for c in decoded.char_confidences],
+                    )
+                )
+        return predictions
+
+    def decode(self, log_probs: np.ndarray) -> Decoded:
+        """Decode one sequence ``(T, C)`` with this recognizer's decoder."""
+        if self.beam_width > 1:
+            return beam_decode(log_probs, self.beam_width)
+        return greedy_decode(log_probs)

@@ -1,0 +1,168 @@
+"""Normalized training data: labelled folders passed once through ``models.preprocess.normalize``,
+packed into compact arrays, and served to Lightning as width-bucketed batches.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from models.charset import encode
+from models.preprocess import ImageDecodeError, NoInkError, collate, normalize
+from pipelines.labelled_folder import Sample, read_folder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PackedSet:
+    """Normalized images stored side by side: image ``i`` is ``pixels[:, offsets[i]:offsets[i+1]]``."""
+
+    pixels: np.ndarray
+    offsets: np.ndarray
+    labels: list[str]
+    sources: list[str]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def image(self, index: int) -> np.ndarray:
+        """The normalized float32 image ``index``."""
+        return self.pixels[:, self.offsets[index] : self.offsets[index + 1]].astype(np.float32) / 255.0
+
+    def widths(self) -> np.ndarray:
+        """Width of every image."""
+        return np.diff(self.offsets)
+
+    def subset(self, limit: int, seed: int) -> PackedSet:
+        """A random subset of at most ``limit`` images (the whole set if it is smaller)."""
+        if limit >= len(self):
+            return self
+        chosen = np.sort(np.random.default_rng(seed).choice(len(self), size=limit, replace=False))
+        return pack(
+            [self.image(i) for i in chosen], [self.labels[i] for i in chosen], [self.sources[i] for i in chosen]
+        )
+
+    def save(self, path: str | Path) -> None:
+        """Write the set as one ``.npz`` file."""
+        np.savez(
+            path, pixels=self.pixels, offsets=self.offsets, labels=np.array(self.labels), sources=np.array(self.sources)
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> PackedSet:
+        """Read a set written by :meth:`save`."""
+        with np.load(path) as data:
+            return cls(data["pixels"], data["offsets"], data["labels"].tolist(), data["sources"].tolist())
+
+
+def pack(images: Sequence[np.ndarray], labels: list[str], sources: list[str]) -> PackedSet:
+    """Pack normalized float images (values 0-1) into a PackedSet."""
+    widths = [image.shape[1] for image in images]
+    offsets = np.concatenate([[0], np.cumsum(widths)]).astype(np.int64)
+    pixels = np.concatenate([np.round(image * 255).astype(np.uint8) for image in images], axis=1)
+    return PackedSet(pixels, offsets, list(labels), list(sources))
+
+
+def _normalize_path(path: Path) -> np.ndarray | None:
+    """Normalize one image file; None (and a warning) if it holds no readable number."""
+    try:
+        return normalize(path)
+    except (ImageDecodeError, NoInkError) as exc:
+        log.warning("skipping %s: %s", path, exc)
+        return None
+
+
+def pack_folders(folders: dict[str, Path], workers: int = 2) -> PackedSet:
+    """Normalize every image of the given labelled folders (``{source name: folder}``) into a PackedSet."""
+    samples: list[Sample] = []
+    sources: list[str] = []
+    for source, folder in folders.items():
+        folder_samples = read_folder(folder)
+        samples.extend(folder_samples)
+        sources.extend([source] * len(folder_samples))
+        log.info("%s: %d images from %s", source, len(folder_samples), folder)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        arrays = list(pool.map(_normalize_path, [s.path for s in samples], chunksize=256))
+    kept = [i for i, array in enumerate(arrays) if array is not None]
+    return pack([arrays[i] for i in kept], [samples[i].label for i in kept], [sources[i] for i in kept])
+
+
+class PackedDataset(Dataset):
+    """A PackedSet as a torch Dataset of ``(image, label)``."""
+
+    def __init__(self, packed: PackedSet) -> None:
+        self.packed = packed
+
+    def __len__(self) -> int:
+        return len(self.packed)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, str]:
+        return self.packed.image(index), self.packed.labels[index]
+
+
+def collate_batch(items: list[tuple[np.ndarray, str]]) -> tuple:
+    """Batch for LitCRNN: ``(images, widths, targets, target_lengths, labels)``."""
+    images, widths = collate([image for image, _ in items])
+    labels = [label for _, label in items]
+    encoded = [encode(label) for label in labels]
+    targets = torch.tensor([index for row in encoded for index in row], dtype=torch.long)
+    target_lengths = torch.tensor([len(row) for row in encoded], dtype=torch.long)
+    return images, widths, targets, target_lengths, labels
+
+
+class WidthBucketSampler(Sampler[list[int]]):
+    """Batches of similar widths (less padding), in a fresh random order every epoch."""
+
+    def __init__(self, widths: np.ndarray, batch_size: int, shuffle: bool, seed: int) -> None:
+        self.widths = widths
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.epoch = 0
+
+    def __iter__(self) -> Iterator[list[int]]:
+        rng = np.random.default_rng(self.seed + self.epoch)
+        self.epoch += 1
+        order = rng.permutation(len(self.widths)) if self.shuffle else np.arange(len(self.widths))
+        chunk = self.batch_size * 32
+        batches = []
+        for start in range(0, len(order), chunk):
+            block = order[start : start + chunk]
+            block = block[np.argsort(self.widths[block], kind="stable")]
+            batches.extend(block[i : i + self.batch_size].tolist() for i in range(0, len(block), self.batch_size))
+        if self.shuffle:
+            rng.shuffle(batches)
+        return iter(batches)
+
+    def __len__(self) -> int:
+        return -(-len(self.widths) // self.batch_size)
+
+
+class PackedDataModule(pl.LightningDataModule):
+    """Train and validation PackedSets as Lightning dataloaders."""
+
+    def __init__(self, train: PackedSet, val: PackedSet, batch_size: int = 64, seed: int = 0) -> None:
+        super().__init__()
+        self.train_set, self.val_set = train, val
+        self.batch_size, self.seed = batch_size, seed
+
+    def _loader(self, packed: PackedSet, shuffle: bool) -> DataLoader:
+        sampler = WidthBucketSampler(packed.widths(), self.batch_size, shuffle, self.seed)
+        return DataLoader(PackedDataset(packed), batch_sampler=sampler, collate_fn=collate_batch)
+
+    def train_dataloader(self) -> DataLoader:
+        """Shuffled, width-bucketed training batches."""
+        return self._loader(self.train_set, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        """Validation batches in a fixed order."""
+        return self._loader(self.val_set, shuffle=False)

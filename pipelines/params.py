@@ -1,0 +1,30 @@
+"""Load a stage's section of ``params.yaml``: the pipeline's one config source."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_PARAMS = Path("params.yaml")
+
+
+def load_section(section: str, path: str | Path = DEFAULT_PARAMS) -> dict[str, Any]:
+    """Return ``params.yaml[section]``; raise SystemExit with a clear message if it is missing."""
+    path = Path(path)
+    if not path.is_file():
+        raise SystemExit(f"error: {path}: parameters file not found")
+    with path.open(encoding="utf-8") as handle:
+        params = yaml.safe_load(handle) or {}
+    if section not in params:
+        raise SystemExit(f"error: {path}: no section {section!r}")
+    return params[section]
+
+
+def stage_arguments(description: str) -> argparse.ArgumentParser:
+    """An argument parser every stage shares: ``--params`` points at the parameters file."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--params", type=Path, default=DEFAULT_PARAMS, help="parameters file (default: params.yaml)")
+    return parser

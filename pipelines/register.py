@@ -1,0 +1,101 @@
+"""Stage ``register``: register the trained model; give it the champion alias only if it wins.
+
+The new version and the current champion are scored on the same validation data (the packed
+validation split). The alias moves only when the new version's exact match is higher by more
+than ``min_improvement``, or when there is no champion. The decision is written to the
+version's tags, the MLflow run and ``decision.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import mlflow
+from mlflow.exceptions import MlflowException
+
+from models.metrics import exact_match
+from models.recognizer import Recognizer
+from models.registry import fetch_model_file
+from pipelines.packed_data import PackedSet
+from pipelines.params import load_section, stage_arguments
+
+log = logging.getLogger("pipelines.register")
+
+
+def gate_score(recognizer: Recognizer, val: PackedSet) -> float:
+    """Exact match of a recognizer on the packed validation set."""
+    predictions = recognizer.predict_normalized([val.image(i) for i in range(len(val))])
+    return exact_match([p.text for p in predictions], val.labels)
+
+
+def current_champion(client: mlflow.MlflowClient, name: str, alias: str) -> str | None:
+    """The version that holds the alias now, or None."""
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def decide(new_score: float, champion_score: float | None, min_improvement: float) -> bool:
+    """Whether the new version takes the alias."""
+    return champion_score is None or new_score > champion_score + min_improvement
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Register the trained model and apply the promotion gate."""
+    args = stage_arguments(__doc__.splitlines()[0]).parse_args(argv)
+    params = load_section("register", args.params)
+    run = json.loads(Path(params["run_file"]).read_text())
+    val = PackedSet.load(params["val_data"])
+    name, alias = params["model_name"], params["alias"]
+    client = mlflow.MlflowClient()
+
+    champion_version = current_champion(client, name, alias)
+    champion_score = None
+    if champion_version is not None:
+        path, _ = fetch_model_file(f"models:/{name}/{champion_version}")
+        champion_score = gate_score(Recognizer.from_file(path), val)
+
+    version = str(mlflow.register_model(run["model_uri"], name).version)
+    new_path, _ = fetch_model_file(f"models:/{name}/{version}")
+    new_score = gate_score(Recognizer.from_file(new_path), val)
+    promoted = decide(new_score, champion_score, params["min_improvement"])
+    if promoted:
+        client.set_registered_model_alias(name, alias, version)
+        reason = f"v{version} ({new_score:.4f}) takes '{alias}'" + (
+            f" from v{champion_version} ({champion_score:.4f})" if champion_version else " (no champion before)"
+        )
+    else:
+        reason = f"v{version} ({new_score:.4f}) does not beat champion v{champion_version} ({champion_score:.4f})"
+    decision = {
+        "model_name": name,
+        "version": version,
+        "run_id": run["run_id"],
+        "sweep_parent_run_id": run.get("sweep_parent_run_id"),
+        "gate_exact_match": round(new_score, 4),
+        "champion_version": champion_version,
+        "champion_gate_exact_match": None if champion_score is None else round(champion_score, 4),
+        "promoted": promoted,
+        "reason": reason,
+    }
+    tags = {
+        "gate_exact_match": f"{new_score:.4f}",
+        "decision": "promoted" if promoted else "not promoted",
+        "decision_reason": reason,
+        "hparams": json.dumps(run.get("hparams", {})),
+        "sweep_parent_run_id": str(run.get("sweep_parent_run_id")),
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+    client.log_dict(run["run_id"], decision, "registration_decision.json")
+    output = Path(params["decision_file"])
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(decision, indent=2) + "\n")
+    log.info(reason)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    main()

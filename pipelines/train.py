@@ -1,0 +1,117 @@
+"""Stage ``train``: train the final CRNN on the packed data, tracked in MLflow.
+
+Hyperparameters come from ``params.yaml: model``, overridden by the sweep's best parameters
+(``artifacts/sweep/best_params.json``) when ``use_sweep`` is true. Writes the model file,
+its calibration and ``run.json`` (the MLflow run and logged-model URI) to ``output``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import mlflow
+import torch
+from lightning.pytorch.loggers import MLFlowLogger
+
+from models.crnn import CRNNConfig
+from models.recognizer import Recognizer, save_model_file
+from models.registry import log_model_file
+from pipelines.packed_data import PackedSet
+from pipelines.params import load_section, stage_arguments
+from pipelines.training import MODEL_KEYS, RunSettings, calibrate, fit, model_hparams
+
+log = logging.getLogger("pipelines.train")
+
+
+def resolve_hparams(params: dict[str, Any], defaults: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The model hyperparameters to train with, and the sweep summary they came from (or {})."""
+    hparams = model_hparams(defaults)
+    sweep_file = Path(params.get("sweep_result", "artifacts/sweep/best_params.json"))
+    if params.get("use_sweep") and sweep_file.is_file():
+        sweep = json.loads(sweep_file.read_text())
+        hparams.update({k: v for k, v in sweep["best_params"].items() if k in MODEL_KEYS})
+        return hparams, sweep
+    return hparams, {}
+
+
+def sample_grid(recognizer: Recognizer, val: PackedSet, count: int = 16) -> plt.Figure:
+    """A figure of validation images with their predictions (green right, red wrong)."""
+    count = min(count, len(val))
+    images = [val.image(i) for i in range(count)]
+    predictions = recognizer.predict_normalized(images)
+    figure, axes = plt.subplots(count // 2 + count % 2, 2, figsize=(8, count * 0.6))
+    for axis, image, prediction, label in zip(axes.flat, images, predictions, val.labels, strict=False):
+        axis.imshow(image, cmap="gray_r")
+        right = prediction.text == label
+        axis.set_title(
+            f"{prediction.text!r} ({prediction.confidence:.2f}) / {label!r}",
+            color="green" if right else "red",
+            fontsize=8,
+        )
+        axis.axis("off")
+    for axis in list(axes.flat)[count:]:
+        axis.axis("off")
+    figure.tight_layout()
+    return figure
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Train, calibrate, save and log the model."""
+    args = stage_arguments(__doc__.splitlines()[0]).parse_args(argv)
+    params = load_section("train", args.params)
+    torch.set_num_threads(params.get("threads", 2))
+    output = Path(params["output"])
+    output.mkdir(parents=True, exist_ok=True)
+    packed = Path(params["packed_dir"])
+    train, val = PackedSet.load(packed / "train.npz"), PackedSet.load(packed / "val.npz")
+    hparams, sweep = resolve_hparams(params, load_section("model", args.params))
+    log.info("training on %d images, validating on %d, with %s", len(train), len(val), hparams)
+
+    mlflow.set_experiment(params["experiment"])
+    with mlflow.start_run(run_name="train") as run:
+        mlflow.set_tags(
+            {"digitify.stage": "train", **({"digitify.sweep_run_id": sweep["parent_run_id"]} if sweep else {})}
+        )
+        mlflow.log_params({**hparams, "train_images": len(train), "val_images": len(val), "seed": params["seed"]})
+        logger = MLFlowLogger(tracking_uri=mlflow.get_tracking_uri(), run_id=run.info.run_id)
+        settings = RunSettings(
+            max_epochs=params["max_epochs"],
+            max_minutes=params["max_minutes"],
+            batch_size=params["batch_size"],
+            patience=params["patience"],
+            seed=params["seed"],
+            checkpoint_dir=output / "checkpoints",
+            logger=logger,
+        )
+        module, best_score = fit(train, val, hparams, settings)
+        calibration = calibrate(module, val)
+        metadata = {"run_id": run.info.run_id, "hparams": hparams, "val_exact_match": best_score}
+        model_path = save_model_file(output / "model.pt", module.model, calibration, metadata)
+        info = log_model_file(model_path)
+        recognizer = Recognizer(module.model, calibration)
+        mlflow.log_figure(sample_grid(recognizer, val), "sample_predictions.png")
+        mlflow.log_metric("best_val_exact_match", best_score)
+        config = CRNNConfig(**{k: v for k, v in hparams.items() if k in CRNNConfig.__dataclass_fields__})
+        summary = {
+            "run_id": run.info.run_id,
+            "model_uri": info.model_uri,
+            "best_val_exact_match": best_score,
+            "hparams": hparams,
+            "config": config.to_dict(),
+            "calibration": calibration.to_dict(),
+            "sweep_parent_run_id": sweep.get("parent_run_id"),
+        }
+    (output / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
+    log.info("best validation exact match %.4f; logged as %s", best_score, info.model_uri)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    main()

@@ -1,0 +1,114 @@
+"""One training run of the CRNN with Lightning, shared by the sweep's trials and the final training."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import Logger
+
+from models.calibration import Calibration, fit_calibration
+from models.lit_crnn import LitCRNN
+from models.recognizer import Recognizer
+from pipelines.packed_data import PackedDataModule, PackedSet
+
+log = logging.getLogger("pipelines.training")
+
+MODEL_KEYS = ("cnn_width", "lstm_hidden", "lstm_layers", "dropout", "learning_rate", "weight_decay")
+MONITOR_MODES = {"val_exact_match": "max", "val_cer": "min", "val_loss": "min"}
+
+
+@dataclass
+class RunSettings:
+    """How long and how a run trains (``params.yaml: train``, overridden per sweep trial)."""
+
+    max_epochs: int = 10
+    max_minutes: float = 10.0
+    batch_size: int = 64
+    patience: int = 3
+    seed: int = 0
+    monitor: str = "val_exact_match"
+    checkpoint_dir: Path | None = None
+    progress_bar: bool = True
+    callbacks: list[Callback] = field(default_factory=list)
+    logger: Logger | bool = False
+
+
+class EpochLog(Callback):
+    """One log line per epoch (progress bars are invisible in CI logs and ``dvc repro`` output)."""
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Start the clock."""
+        self.started = time.perf_counter()
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Log the epoch's metrics (after the module has logged its epoch-level ones)."""
+        metrics = {k: round(float(v), 4) for k, v in trainer.callback_metrics.items()}
+        log.info("epoch %d (%.0f s): %s", trainer.current_epoch, time.perf_counter() - self.started, metrics)
+
+
+def model_hparams(params: dict[str, Any]) -> dict[str, Any]:
+    """The LitCRNN keyword arguments found in a parameter dict."""
+    return {key: params[key] for key in MODEL_KEYS if key in params}
+
+
+def fit(train: PackedSet, val: PackedSet, hparams: dict[str, Any], settings: RunSettings) -> tuple[LitCRNN, float]:
+    """Train a LitCRNN; return the best checkpoint's module (by ``settings.monitor``) and that score.
+
+    Checkpoints go to ``settings.checkpoint_dir``, or to a temporary folder removed afterwards.
+    """
+    if settings.checkpoint_dir is None:
+        with tempfile.TemporaryDirectory(prefix="digitify-trial-") as scratch:
+            return fit(train, val, hparams, replace(settings, checkpoint_dir=Path(scratch)))
+    mode = MONITOR_MODES[settings.monitor]
+    pl.seed_everything(settings.seed, workers=True, verbose=False)
+    module = LitCRNN(**model_hparams(hparams))
+    checkpoint = ModelCheckpoint(
+        dirpath=settings.checkpoint_dir, monitor=settings.monitor, mode=mode, save_top_k=1, filename="best"
+    )
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        max_epochs=settings.max_epochs,
+        max_time=dt.timedelta(minutes=settings.max_minutes),
+        callbacks=[
+            checkpoint,
+            EarlyStopping(settings.monitor, mode=mode, patience=settings.patience),
+            EpochLog(),
+            *settings.callbacks,
+        ],
+        logger=settings.logger,
+        enable_progress_bar=settings.progress_bar,
+        enable_model_summary=False,
+        deterministic=True,
+        gradient_clip_val=5.0,
+        default_root_dir=str(settings.checkpoint_dir),
+        num_sanity_val_steps=0,
+    )
+    trainer.fit(module, datamodule=PackedDataModule(train, val, settings.batch_size, settings.seed))
+    if checkpoint.best_model_score is None:
+        raise RuntimeError(f"training logged no {settings.monitor}: no validation epoch finished in time")
+    best_score = float(checkpoint.best_model_score)
+    if checkpoint.best_model_path:
+        module = LitCRNN.load_from_checkpoint(checkpoint.best_model_path)
+    return module.eval(), best_score
+
+
+def calibrate(module: LitCRNN, val: PackedSet) -> Calibration:
+    """Fit the confidence calibration of a trained module on validation data."""
+    recognizer = Recognizer(module.model)
+    arrays = [val.image(i) for i in range(len(val))]
+    scores, correct = [], []
+    for start in range(0, len(arrays), 256):
+        chunk = recognizer.predict_normalized(arrays[start : start + 256])
+        for offset, prediction in enumerate(chunk):
+            scores.append(np.log(max(prediction.confidence, 1e-300)))
+            correct.append(prediction.text == val.labels[start + offset])
+    return fit_calibration(np.array(scores), np.array(correct))

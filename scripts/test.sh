@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set everything up, then lint and run the whole test suite (unit, data, pipeline, service, browser).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source scripts/env.sh
+echo "test: ruff"
+ruff check .
+ruff format --check .
+echo "test: pytest"
+pytest "$@"

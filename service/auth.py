@@ -1,0 +1,113 @@
+"""Passwords (argon2id) and access tokens (HS256 JWTs): the security primitives, no I/O.
+
+Tokens carry the username (``sub``), role, issue and expiry times; decoding accepts HS256
+only, with the issuer and all those claims required, so ``alg: none``, other algorithms,
+tampered signatures and expired tokens are all refused.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+ALGORITHM = "HS256"
+ISSUER = "digitify"
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,64}")
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("digitify-timing-equalizer")
+
+
+class AuthError(Exception):
+    """A request's credentials are missing or invalid; the message says why (safe to show)."""
+
+
+class CredentialsFormatError(ValueError):
+    """A username or password does not meet the rules; the message says which rule."""
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What a valid token says about its bearer."""
+
+    username: str
+    role: str
+    expires_at: int
+
+
+def check_username(username: str) -> str:
+    """Return ``username`` if it is 3-64 letters, digits, ``_``, ``.`` or ``-``; else raise."""
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise CredentialsFormatError("a username is 3 to 64 characters: letters, digits, '_', '.' or '-'")
+    return username
+
+
+def check_password(password: str) -> str:
+    """Return ``password`` if its length is within the rules; else raise."""
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise CredentialsFormatError(f"a password is {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long")
+    return password
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id (salted; parameters stored in the hash)."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``password_hash``; with no hash, spend the same time and say no."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def issue_token(secret: str, username: str, role: str, ttl_seconds: int, now: float | None = None) -> str:
+    """Sign an access token for ``username`` valid for ``ttl_seconds``."""
+    issued = int(time.time() if now is None else now)
+    payload = {
+        "sub": username,
+        "role": role,
+        "iss": ISSUER,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + ttl_seconds,
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def decode_token(secret: str, token: str) -> Claims:
+    """Check a token's algorithm, signature, issuer and times; return its claims or raise AuthError."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError as exc:
+        raise AuthError("malformed token") from exc
+    if header.get("alg") != ALGORITHM:
+        raise AuthError(f"token algorithm must be {ALGORITHM}")
+    try:
+        payload = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["sub", "role", "iss", "iat", "exp"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise AuthError("token expired") from exc
+    except jwt.InvalidSignatureError as exc:
+        raise AuthError("invalid token signature") from exc
+    except jwt.InvalidTokenError as exc:
+        raise AuthError(f"invalid token: {exc}") from exc
+    username, role = payload.get("sub"), payload.get("role")
+    if not isinstance(username, str) or not isinstance(role, str):
+        raise AuthError("invalid token claims")
+    return Claims(username=username, role=role, expires_at=int(payload["exp"]))

@@ -1,0 +1,156 @@
+"""ASGI middleware: a valid bearer token is needed for every route that is not explicitly public.
+
+Deny by default: health probes, metrics, the API docs, login/registration and the web UI's
+files are public; predictions and everything else need a valid HS256 token of a known, active
+user, and ``/admin/*`` needs the admin role (403 otherwise). The authenticated account is put
+in the ASGI scope under ``SCOPE_KEY`` for the handlers to log.
+
+The service's own in-process call to its batched model route is recognised by a context
+variable set around that call (it cannot be set by anything arriving over the network); that
+route refuses every other caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from typing import Any
+
+import anyio
+
+from service.auth import AuthError, decode_token
+from service.runtime import RuntimeNotReadyError, current
+from service.users import Account, UserStoreUnavailableError
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+SCOPE_KEY = "digitify.account"
+INTERNAL_ROUTE = "/infer_normalized"
+PUBLIC_PATHS = frozenset(
+    {
+        "/",
+        "/livez",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/docs",
+        "/docs.json",
+        "/schema.json",
+        "/favicon.ico",
+        "/auth/login",
+        "/auth/register",
+    }
+)
+PUBLIC_PREFIXES = ("/static_content/",)
+
+_internal_call: contextvars.ContextVar[bool] = contextvars.ContextVar("digitify_internal_call", default=False)
+
+
+@contextlib.contextmanager
+def internal_call() -> Iterator[None]:
+    """Mark the service's own in-process requests made inside this block."""
+    token = _internal_call.set(True)
+    try:
+        yield
+    finally:
+        _internal_call.reset(token)
+
+
+def account_of(scope: MutableMapping[str, Any]) -> Account | None:
+    """Return the account the middleware authenticated for this request, if any."""
+    return scope.get(SCOPE_KEY)
+
+
+def is_public(path: str, web_paths: frozenset[str] = frozenset(), web_prefixes: tuple[str, ...] = ()) -> bool:
+    """Whether ``path`` may be requested without a token."""
+    return (
+        path in PUBLIC_PATHS
+        or path in web_paths
+        or path.startswith(PUBLIC_PREFIXES)
+        or bool(web_prefixes and path.startswith(web_prefixes))
+    )
+
+
+async def send_json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+    """Answer a request directly from middleware with a small JSON body."""
+    payload = json.dumps(body).encode()
+    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw_headers += [(key.lower().encode(), value.encode()) for key, value in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def bearer_token(scope: Scope) -> str | None:
+    """Return the token of an ``Authorization: Bearer ...`` header, if present."""
+    for key, value in scope.get("headers", []):
+        if key == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+            return None
+    return None
+
+
+class AuthMiddleware:
+    """Require a valid bearer JWT on every non-public HTTP route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the request's credentials, then pass it on or answer 401/403/503."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path == INTERNAL_ROUTE or _internal_call.get():
+            if path == INTERNAL_ROUTE and _internal_call.get():
+                await self.app(scope, receive, send)
+            else:
+                await send_json(send, 404, {"error": "not found"})
+            return
+        try:
+            runtime = current()
+        except RuntimeNotReadyError:
+            if is_public(path):
+                await self.app(scope, receive, send)
+            else:
+                await send_json(send, 503, {"error": "the service is starting"}, {"retry-after": "2"})
+            return
+        if is_public(path, runtime.web_paths, runtime.web_prefixes):
+            await self.app(scope, receive, send)
+            return
+        account, failure = await self._authenticate(scope, runtime)
+        if failure is not None:
+            status, message = failure
+            headers = {"www-authenticate": 'Bearer error="invalid_token"'} if status == 401 else {"retry-after": "5"}
+            await send_json(send, status, {"error": message}, headers)
+            return
+        if path.startswith("/admin") and not account.is_admin:
+            await send_json(send, 403, {"error": "admin role required"})
+            return
+        await self.app({**scope, SCOPE_KEY: account}, receive, send)
+
+    async def _authenticate(self, scope: Scope, runtime: Any) -> tuple[Account | None, tuple[int, str] | None]:
+        """Return the token's account, or ``(None, (status, message))`` saying why not."""
+        token = bearer_token(scope)
+        if token is None:
+            return None, (401, "missing bearer token (log in at /auth/login)")
+        try:
+            claims = decode_token(runtime.settings.jwt_secret, token)
+        except AuthError as exc:
+            return None, (401, str(exc))
+        fresh, account = runtime.directory.cached(claims.username)
+        if not fresh:
+            try:
+                account = await anyio.to_thread.run_sync(runtime.directory.lookup, claims.username)
+            except UserStoreUnavailableError:
+                return None, (503, "the account database is unavailable, try again shortly")
+        if account is None or not account.is_active:
+            return None, (401, "unknown or disabled user")
+        return account, None

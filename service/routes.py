@@ -1,0 +1,250 @@
+"""The FastAPI app mounted on the BentoML service: accounts, admin queries, docs and the web UI.
+
+``/auth/register`` and ``/auth/login`` are public; ``/auth/me`` and ``/admin/*`` rely on the
+account the auth middleware put in the request scope (the middleware already refused
+everyone else). The web UI's built files (``service/web/dist``) are served at ``/`` when they
+exist; the Swagger UI of the whole service then lives at ``/docs``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.staticfiles import StaticFiles
+
+from models.charset import CHARSET
+from service.admin_queries import LogFilter, SortKey, log_row, query_logs, stats
+from service.auth import CredentialsFormatError, issue_token
+from service.auth_middleware import account_of
+from service.config import web_dir
+from service.runtime import RESERVED_NAMES, Runtime, RuntimeNotReadyError, current
+from service.users import Account, UserExistsError
+
+app = FastAPI(title="Digitify accounts and admin", docs_url=None, redoc_url=None, openapi_url=None)
+
+
+class Credentials(BaseModel):
+    """A username and password, as sent to register and log in."""
+
+    username: str
+    password: str
+
+
+class TokenResponse(BaseModel):
+    """An access token for the ``Authorization: Bearer`` header."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class AccountResponse(BaseModel):
+    """Who an account is."""
+
+    username: str
+    role: str
+
+
+def runtime() -> Runtime:
+    """Return the process runtime (503 while the service starts)."""
+    try:
+        return current()
+    except RuntimeNotReadyError as exc:
+        raise HTTPException(503, "the service is starting") from exc
+
+
+def signed_in(request: Request) -> Account:
+    """Return the account the auth middleware authenticated (401 if it did not)."""
+    account = account_of(request.scope)
+    if account is None:
+        raise HTTPException(401, "missing bearer token")
+    return account
+
+
+def admin(account: Annotated[Account, Depends(signed_in)]) -> Account:
+    """Return the authenticated account if it is an admin (403 otherwise)."""
+    if not account.is_admin:
+        raise HTTPException(403, "admin role required")
+    return account
+
+
+@app.exception_handler(HTTPException)
+async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    """Errors as ``{"error": message}``, like the prediction routes."""
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+@app.exception_handler(RequestValidationError)
+async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    """Invalid parameters: 422 with a readable summary and the details."""
+    details = [{"loc": list(error["loc"]), "msg": error["msg"]} for error in exc.errors()]
+    summary = "; ".join(f"{'.'.join(str(p) for p in d['loc'][1:]) or 'body'}: {d['msg']}" for d in details)
+    return JSONResponse({"error": f"invalid request: {summary}", "detail": details}, status_code=422)
+
+
+@app.exception_handler(SQLAlchemyError)
+async def database_error(_: Request, exc: SQLAlchemyError) -> JSONResponse:
+    """Answer 503 when the database is down or refused the query; the service itself is fine."""
+    return JSONResponse({"error": "the database is unavailable, try again shortly"}, status_code=503)
+
+
+@app.post("/auth/register", status_code=201)
+def register(credentials: Credentials, rt: Annotated[Runtime, Depends(runtime)]) -> AccountResponse:
+    """Create a user account (role ``user``)."""
+    if not rt.settings.allow_registration:
+        raise HTTPException(403, "registration is disabled on this server")
+    rt.ensure_schema()
+    try:
+        account = rt.users.create(credentials.username, credentials.password)
+    except CredentialsFormatError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    except UserExistsError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    rt.directory.forget(account.username)
+    return AccountResponse(username=account.username, role=account.role)
+
+
+@app.post("/auth/login")
+def login(credentials: Credentials, rt: Annotated[Runtime, Depends(runtime)]) -> TokenResponse:
+    """Exchange a username and password for a bearer token."""
+    rt.ensure_schema()
+    account = rt.users.authenticate(credentials.username, credentials.password)
+    if account is None:
+        raise HTTPException(401, "wrong username or password", headers={"www-authenticate": "Bearer"})
+    ttl = rt.settings.token_ttl_seconds
+    token = issue_token(rt.settings.jwt_secret, account.username, account.role, ttl)
+    return TokenResponse(access_token=token, expires_in=ttl)
+
+
+@app.get("/auth/me")
+def me(account: Annotated[Account, Depends(signed_in)]) -> AccountResponse:
+    """Return the account the bearer token belongs to."""
+    return AccountResponse(username=account.username, role=account.role)
+
+
+def log_filter(
+    user: str | None = None,
+    text: Annotated[str | None, Query(max_length=128)] = None,
+    contains: Annotated[
+        str | None, Query(min_length=1, max_length=1, description="one character of the charset")
+    ] = None,
+    min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
+    max_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
+    since: Annotated[datetime | None, Query(description="ISO time, inclusive (UTC if no zone)")] = None,
+    until: Annotated[datetime | None, Query(description="ISO time, exclusive (UTC if no zone)")] = None,
+    model_version: str | None = None,
+    outcome: Literal["ok", "rejected"] | None = None,
+    endpoint: str | None = None,
+) -> LogFilter:
+    """Build the log filter from query parameters, validated."""
+    if contains is not None and contains not in CHARSET:
+        raise HTTPException(422, f"contains must be one character of {CHARSET!r}")
+    return LogFilter(
+        username=user,
+        text=text,
+        contains=contains,
+        min_confidence=min_confidence,
+        max_confidence=max_confidence,
+        since=_utc(since),
+        until=_utc(until),
+        model_version=model_version,
+        outcome=outcome,
+        endpoint=endpoint,
+    )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """Convert a datetime to naive UTC (the stored form); naive input is taken as UTC."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+@app.get("/admin/logs")
+def admin_logs(
+    _: Annotated[Account, Depends(admin)],
+    rt: Annotated[Runtime, Depends(runtime)],
+    filters: Annotated[LogFilter, Depends(log_filter)],
+    sort: SortKey = "created_at",
+    order: Literal["asc", "desc"] = "desc",
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """Prediction log rows matching the filters, sorted and paginated, with the total count."""
+    rt.ensure_schema()
+    with rt.sessions() as session:
+        total, rows = query_logs(session, filters, sort, order == "desc", page, page_size)
+    return {
+        "total": total,
+        "page": page,
+        "page_size": page_size,
+        "pages": (total + page_size - 1) // page_size,
+        "items": [log_row(row) for row in rows],
+    }
+
+
+@app.get("/admin/stats")
+def admin_stats(
+    _: Annotated[Account, Depends(admin)],
+    rt: Annotated[Runtime, Depends(runtime)],
+    filters: Annotated[LogFilter, Depends(log_filter)],
+    low_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
+) -> dict[str, Any]:
+    """Summarize: per-day counts, confidence histogram, low-confidence rate, latency percentiles, per-user/model."""
+    rt.ensure_schema()
+    threshold = rt.settings.low_confidence if low_confidence is None else low_confidence
+    with rt.sessions() as session:
+        summary = stats(session, filters, threshold)
+    summary["spooled_rows"] = rt.logbook.spool.count()
+    return summary
+
+
+@app.get("/docs", include_in_schema=False)
+def docs() -> HTMLResponse:
+    """Swagger UI for the whole service (BentoML's spec and bundled assets, nothing from a CDN)."""
+    return get_swagger_ui_html(
+        openapi_url="/docs.json",
+        title="Digitify API",
+        swagger_js_url="/static_content/swagger-ui-bundle.js",
+        swagger_css_url="/static_content/swagger-ui.css",
+        swagger_favicon_url="/static_content/favicon-light-32x32.png",
+    )
+
+
+def mount_web(target: FastAPI, web_dir: Path) -> None:
+    """Serve a built web UI: ``/`` is its index.html, its top-level files and folders keep their names."""
+    index = web_dir / "index.html"
+    if not index.is_file():
+        return
+
+    async def web_index() -> FileResponse:
+        return FileResponse(index)
+
+    target.add_api_route("/", web_index, methods=["GET"], include_in_schema=False)
+    for entry in sorted(web_dir.iterdir()):
+        if entry.name in RESERVED_NAMES or entry.name.startswith(".") or entry.name == "index.html":
+            continue
+        if entry.is_dir():
+            target.mount(f"/{entry.name}", StaticFiles(directory=entry), name=f"web-{entry.name}")
+        elif entry.is_file():
+            target.add_api_route(f"/{entry.name}", _file_route(entry), methods=["GET"], include_in_schema=False)
+
+
+def _file_route(path: Path) -> Any:
+    """Make a route handler answering one static file."""
+
+    async def serve() -> FileResponse:
+        return FileResponse(path)
+
+    return serve
+
+
+mount_web(app, web_dir())

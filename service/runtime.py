@@ -1,0 +1,115 @@
+"""The per-process state the service, its middleware and its routes share.
+
+One ``Runtime`` per worker process: settings, the database engine and sessions, accounts and
+their cache, and the prediction logbook. The service creates it in ``__init__``; the ASGI
+middleware and the FastAPI routes, which exist before the service instance, find it through
+:func:`current`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from service.config import DEV_ADMIN_PASSWORD, Settings
+from service.database import make_engine, migrate, session_factory
+from service.logbook import Logbook
+from service.spool import Spool
+from service.users import UserDirectory, UserStore
+
+logger = logging.getLogger(__name__)
+
+
+RESERVED_NAMES = frozenset(
+    {"docs", "docs.json", "schema.json", "static_content", "metrics", "readyz", "livez", "healthz"}
+)
+
+
+def web_entries(web_dir: Path) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Return the web UI's public URL paths: top-level files (exact) and folders (prefixes)."""
+    if not web_dir.is_dir():
+        return frozenset(), ()
+    files, folders = set(), []
+    for entry in sorted(web_dir.iterdir()):
+        if entry.name in RESERVED_NAMES or entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            folders.append(f"/{entry.name}/")
+        elif entry.is_file():
+            files.add(f"/{entry.name}")
+    return frozenset(files), tuple(folders)
+
+
+class RuntimeNotReadyError(RuntimeError):
+    """The service has not finished starting in this process."""
+
+
+class Runtime:
+    """Settings, database, accounts and logbook of one worker process."""
+
+    def __init__(self, settings: Settings, model_version: str) -> None:
+        self.settings = settings
+        self.model_version = model_version
+        self.engine = make_engine(settings.database_url, settings.db_connect_timeout)
+        self.sessions = session_factory(self.engine)
+        self.users = UserStore(self.sessions)
+        self.directory = UserDirectory(self.users, settings.user_cache_seconds)
+        self.logbook = Logbook(Spool(settings.spool_path), self.engine, self.ensure_schema)
+        self.web_paths, self.web_prefixes = web_entries(settings.web_dir)
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
+
+    def ensure_schema(self) -> None:
+        """Apply migrations and create the first admin, once per process; raises while the DB is down."""
+        if self._schema_ready:
+            return
+        with self._schema_lock:
+            if self._schema_ready:
+                return
+            migrate(self.engine)
+            self._bootstrap_admin()
+            self._schema_ready = True
+
+    def _bootstrap_admin(self) -> None:
+        """Create the admin named by the environment if it does not exist yet."""
+        username, password = self.settings.admin_username, self.settings.admin_password
+        if not username or not password:
+            return
+        if self.users.ensure_admin(username, password):
+            if password == DEV_ADMIN_PASSWORD:
+                logger.warning("created development admin %r with the development default password", username)
+            else:
+                logger.info("created admin %r from the environment", username)
+
+    def start(self) -> None:
+        """Prepare the database if it is reachable (else the flusher retries) and start the flusher."""
+        try:
+            self.ensure_schema()
+        except SQLAlchemyError as exc:
+            logger.warning("database unavailable at start-up, predictions are spooled until it is back: %s", exc)
+        self.logbook.start()
+
+    def close(self) -> None:
+        """Stop the flusher and release connections."""
+        self.logbook.stop()
+        self.logbook.spool.close()
+        self.engine.dispose()
+
+
+_current: Runtime | None = None
+
+
+def install(runtime: Runtime) -> None:
+    """Make ``runtime`` this process's runtime."""
+    global _current
+    _current = runtime
+
+
+def current() -> Runtime:
+    """Return this process's runtime; raise RuntimeNotReadyError before the service has started."""
+    if _current is None:
+        raise RuntimeNotReadyError("the service is starting")
+    return _current

@@ -1,0 +1,53 @@
+"""The JSON shapes of the prediction API (pydantic models BentoML validates and documents)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class PredictionResult(BaseModel):
+    """One read number."""
+
+    text: str = Field(description="the number read from the image, over '0123456789.'")
+    confidence: float = Field(description="calibrated probability (0-1) that the text is right")
+    char_confidences: list[float] = Field(description="per-character confidences (0-1)")
+    model_version: str = Field(description="the model that answered")
+    log_id: str = Field(description="id of this prediction's row in the prediction log")
+
+
+class BatchItem(BaseModel):
+    """One image of a batch: its prediction, or why it was rejected."""
+
+    index: int
+    ok: bool
+    text: str | None = None
+    confidence: float | None = None
+    char_confidences: list[float] | None = None
+    error: str | None = None
+    status: int = 200
+    log_id: str
+
+
+class BatchResult(BaseModel):
+    """The answer to a batch: one item per image, in upload order."""
+
+    batch_id: str
+    model_version: str
+    count: int
+    ok: int
+    rejected: int
+    results: list[BatchItem]
+
+
+class NormalizedImage(BaseModel):
+    """A preprocessed image on its way to the batched model call (internal route)."""
+
+    data: str = Field(description="base64 of a float32 (32, W) array from models.preprocess.normalize")
+
+
+class RawPrediction(BaseModel):
+    """What the batched model call returns per image (internal route)."""
+
+    text: str
+    confidence: float
+    char_confidences: list[float]

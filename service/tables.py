@@ -1,0 +1,64 @@
+"""The database schema as SQLAlchemy 2 ORM models: users and the prediction log.
+
+Times are stored as naive UTC datetimes. Alembic migrations in ``service/migrations`` create
+and evolve these tables; the models here are what the code queries.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ROLE_USER = "user"
+ROLE_ADMIN = "admin"
+ROLES = (ROLE_USER, ROLE_ADMIN)
+OUTCOME_OK = "ok"
+OUTCOME_REJECTED = "rejected"
+OUTCOMES = (OUTCOME_OK, OUTCOME_REJECTED)
+
+
+def utcnow() -> datetime:
+    """Return the current time as a naive UTC datetime (the form stored in the database)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of Digitify's tables."""
+
+
+class User(Base):
+    """An account that may call the service; ``role`` is ``user`` or ``admin``."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False, default=ROLE_USER)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+class PredictionLog(Base):
+    """One prediction or one rejected input, as the service answered it."""
+
+    __tablename__ = "prediction_logs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
+    endpoint: Mapped[str] = mapped_column(String(32), nullable=False)
+    batch_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    model_version: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(String(128), index=True)
+    confidence: Mapped[float | None] = mapped_column(Float, index=True)
+    char_confidences: Mapped[list[float] | None] = mapped_column(JSON)
+    latency_ms: Mapped[float] = mapped_column(Float, nullable=False)
+    image_width: Mapped[int | None] = mapped_column(Integer)
+    image_height: Mapped[int | None] = mapped_column(Integer)
+    image_bytes: Mapped[int | None] = mapped_column(Integer)
+    image_sha256: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -1,0 +1,163 @@
+/**
+ * The admin routes (`GET /admin/logs`, `GET /admin/stats`, see service/routes.py) and the
+ * shapes the dashboard reads from them.
+ */
+import { call } from "./api";
+
+export interface LogFilters {
+  user: string;
+  text: string;
+  contains: string;
+  minConfidence: string;
+  maxConfidence: string;
+  since: string;
+  until: string;
+  modelVersion: string;
+  outcome: string;
+}
+
+export const EMPTY_FILTERS: LogFilters = {
+  user: "",
+  text: "",
+  contains: "",
+  minConfidence: "",
+  maxConfidence: "",
+  since: "",
+  until: "",
+  modelVersion: "",
+  outcome: "",
+};
+
+/** The outcomes the service records (service/tables.py). */
+export const OUTCOMES = ["ok", "rejected"];
+
+export interface LogRow {
+  id: string;
+  created_at: string;
+  username: string | null;
+  endpoint: string;
+  batch_id: string | null;
+  model_version: string;
+  outcome: string;
+  error: string | null;
+  text: string | null;
+  confidence: number | null;
+  char_confidences: number[] | null;
+  latency_ms: number;
+  image_width: number | null;
+  image_height: number | null;
+  image_bytes: number | null;
+  image_sha256: string | null;
+}
+
+export interface LogPage {
+  total: number;
+  page: number;
+  page_size: number;
+  pages: number;
+  items: LogRow[];
+}
+
+export interface Count {
+  key: string | null;
+  count: number;
+}
+
+export interface DayStats {
+  day: string;
+  count: number;
+  /** Mean confidence of the day's answered predictions, when the service reports it. */
+  mean_confidence?: number | null;
+  /** Share of the day's answered predictions under the low-confidence threshold, when reported. */
+  low_confidence_rate?: number | null;
+}
+
+export interface StatsAnswer {
+  total: number;
+  by_outcome: Count[];
+  per_day: DayStats[];
+  confidence_histogram: { low: number; high: number; count: number }[];
+  low_confidence_threshold: number;
+  low_confidence_rate: number | null;
+  latency_ms: Record<string, number | null>;
+  per_user: Count[];
+  per_model_version: Count[];
+  per_endpoint: Count[];
+  spooled_rows?: number;
+}
+
+export type SortKey = "created_at" | "confidence" | "latency_ms" | "text" | "username" | "model_version";
+
+export interface LogQuery {
+  filters: LogFilters;
+  sort: SortKey;
+  descending: boolean;
+  page: number;
+  pageSize: number;
+}
+
+/** The start of a local calendar day (yyyy-mm-dd) as an ISO instant; `endOfDay` gives the next midnight. */
+function dayBound(day: string, endOfDay: boolean): string | undefined {
+  if (!day) return undefined;
+  const date = new Date(`${day}T00:00:00`);
+  if (Number.isNaN(date.getTime())) return undefined;
+  if (endOfDay) date.setDate(date.getDate() + 1);
+  return date.toISOString();
+}
+
+/** The filters as the query parameters of both admin routes. */
+function filterParams(filters: LogFilters): Record<string, string | undefined> {
+  return {
+    user: filters.user.trim() || undefined,
+    text: filters.text.trim() || undefined,
+    contains: filters.contains || undefined,
+    min_confidence: filters.minConfidence || undefined,
+    max_confidence: filters.maxConfidence || undefined,
+    since: dayBound(filters.since, false),
+    until: dayBound(filters.until, true),
+    model_version: filters.modelVersion.trim() || undefined,
+    outcome: filters.outcome || undefined,
+  };
+}
+
+/** One page of prediction log rows matching the filters, with the total count. */
+export function fetchLogs(query: LogQuery, token: string): Promise<LogPage> {
+  return call<LogPage>("/admin/logs", {
+    token,
+    context: "Loading the prediction log",
+    query: {
+      ...filterParams(query.filters),
+      sort: query.sort,
+      order: query.descending ? "desc" : "asc",
+      page: query.page,
+      page_size: query.pageSize,
+    },
+  });
+}
+
+/** Analytics over the log rows matching the filters. */
+export function fetchStats(filters: LogFilters, token: string): Promise<StatsAnswer> {
+  return call<StatsAnswer>("/admin/stats", { token, context: "Loading the analytics", query: filterParams(filters) });
+}
+
+export interface VersionStats {
+  version: string;
+  stats: StatsAnswer;
+}
+
+/** The same analytics for each of the (at most `limit`) busiest model versions, to compare them. */
+export async function fetchVersionStats(
+  filters: LogFilters,
+  versions: string[],
+  token: string,
+  limit = 6,
+): Promise<VersionStats[]> {
+  const chosen = versions.slice(0, limit);
+  const answers = await Promise.all(chosen.map((version) => fetchStats({ ...filters, modelVersion: version }, token)));
+  return chosen.map((version, index) => ({ version, stats: answers[index] }));
+}
+
+/** The count for `key` in a grouped count list (0 when absent). */
+export function countOf(counts: Count[], key: string): number {
+  return counts.find((item) => item.key === key)?.count ?? 0;
+}

@@ -1,0 +1,119 @@
+"""Fixtures for the browser tests: the real BentoML service serving the built page, and headless Chromium.
+
+The service is started by the service tests' own harness (``tests/service/harness.py``): the real
+``bentoml serve service.service:Digitify`` in production mode, with a throw-away BentoML home and
+SQLite log. It serves the trained model when the suite provides a session fixture
+``trained_model_file`` (a model.pt path), otherwise an untrained one, so the tests then check the
+page's wiring and not the model's reading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Playwright, expect, sync_playwright
+
+from tests.e2e.support import Console, LiveService, WebPage
+from tests.service.harness import ADMIN, ServiceProcess, run_python, service_env
+
+REPO = Path(__file__).resolve().parents[2]
+WEB_DIST = REPO / "service" / "web" / "dist"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+START_TIMEOUT_S = 180
+EXPECT_TIMEOUT_MS = 20_000
+SCREENSHOTS = REPO / "docs" / "screenshots"
+STORE_SCRIPT = (
+    "import sys; from pathlib import Path; from service.model_store import save_to_store; "
+    "save_to_store(Path(sys.argv[1]), 'local', 'file')"
+)
+
+# The machine is small and shared: give the page time to answer before an expectation fails.
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
+
+@pytest.fixture(scope="session")
+def e2e_model_file(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bool]:
+    """The model file to serve and whether it is trained (``trained_model_file`` when the suite has one)."""
+    try:
+        return Path(request.getfixturevalue("trained_model_file")), True
+    except pytest.FixtureLookupError:
+        from models.recognizer import random_model_file
+
+        return random_model_file(tmp_path_factory.mktemp("e2e-model") / "model.pt"), False
+
+
+@pytest.fixture(scope="session")
+def live_service(e2e_model_file: tuple[Path, bool], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
+    """Start the service with the built web page on a free port; stop it after the session."""
+    if not (WEB_DIST / "index.html").is_file():
+        build = "npm ci --prefix service/web && npm run build --prefix service/web"
+        pytest.fail(f"the web page is not built: run `{build}`")
+    model_file, trained = e2e_model_file
+    work = tmp_path_factory.mktemp("e2e-service")
+    model_env = {"BENTOML_HOME": str(work / "bentoml")}
+    run_python(["-c", STORE_SCRIPT, str(model_file)], model_env, cwd=work)
+    env = {**service_env(f"sqlite:///{work / 'predictions.db'}", work, model_env), "DIGITIFY_WEB_DIR": str(WEB_DIST)}
+    process = ServiceProcess(env, cwd=work).start(timeout=START_TIMEOUT_S)
+    try:
+        yield LiveService(url=process.url, trained=trained, admin=ADMIN)
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Playwright]:
+    """Playwright's driver for the whole session."""
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright_driver: Playwright) -> Iterator[Browser]:
+    """Debian's headless Chromium (Playwright never downloads a browser here)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+def _open_page(browser: Browser, service: LiveService, **context_options) -> Iterator[WebPage]:
+    """A new context (own storage) and page; every failed resource and JS error lands in its console."""
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    console = Console()
+    page.on("console", console.record)
+    page.on("pageerror", lambda error: console.errors.append(f"uncaught: {error}"))
+    page.set_default_timeout(30_000)
+    yield WebPage(page=page, console=console, service=service)
+    context.close()
+
+
+@pytest.fixture
+def web(chromium: Browser, live_service: LiveService) -> Iterator[WebPage]:
+    """A desktop-sized page (1200×900)."""
+    yield from _open_page(chromium, live_service, viewport={"width": 1200, "height": 900})
+
+
+@pytest.fixture
+def phone(chromium: Browser, live_service: LiveService) -> Iterator[WebPage]:
+    """A phone-sized page (390×844, touch)."""
+    yield from _open_page(
+        chromium, live_service, viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+    )
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Where the README's screenshots are written."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

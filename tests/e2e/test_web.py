@@ -1,0 +1,311 @@
+"""The web page in a real browser against the real service: account, drawing, upload, dashboard, errors."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+import re
+import time
+import uuid
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.e2e.support import WebPage, save_screenshot
+from tests.service.harness import register
+
+# "42" as a person writes it, stroke by stroke, in a box one unit high (x right, y down).
+FOUR = [
+    [(0.36, 0.0), (0.02, 0.62), (0.6, 0.62)],
+    [(0.44, 0.18), (0.44, 1.0)],
+]
+TWO_TOP = [
+    (1.05 + 0.26 * math.cos(math.radians(a)), 0.3 - 0.28 * math.sin(math.radians(a))) for a in range(160, -50, -15)
+]
+TWO = [[*TWO_TOP, (0.82, 1.0), (1.38, 1.0)]]
+FORTY_TWO = FOUR + TWO
+
+
+PERCENT = re.compile(r"^(\d+(\.\d)?|<0\.1)%$")
+LOG_ID = re.compile(r"^[0-9a-f-]{36}$")
+
+
+def unique(prefix: str) -> str:
+    """A username no other test uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def register_in_page(page: Page, username: str, password: str) -> None:
+    """Create an account with the page's form (the page logs the new account in)."""
+    page.get_by_test_id("show-register").click()
+    page.get_by_test_id("username").fill(username)
+    page.get_by_test_id("password").fill(password)
+    page.get_by_test_id("register").click()
+    expect(page.get_by_test_id("whoami")).to_contain_text(username)
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    """Log in with the page's form."""
+    page.get_by_test_id("username").fill(username)
+    page.get_by_test_id("password").fill(password)
+    page.get_by_test_id("login").click()
+    expect(page.get_by_test_id("whoami")).to_contain_text(username)
+
+
+def draw_with_mouse(page: Page, strokes: list[list[tuple[float, float]]], height: float = 150) -> None:
+    """Draw ``strokes`` on the canvas with mouse events: press, move through each point, release."""
+    box = page.get_by_test_id("draw-canvas").bounding_box()
+    assert box is not None
+    left, top = box["x"] + 60, box["y"] + (box["height"] - height) / 2
+    for stroke in strokes:
+        points = [(left + x * height, top + y * height) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=6)
+        page.mouse.up()
+
+
+def draw_with_touch(page: Page, strokes: list[list[tuple[float, float]]], height: float) -> None:
+    """Draw ``strokes`` with one finger through Chromium's touch input (CDP), as a phone user does.
+
+    The finger rests a moment on each stroke's last point before lifting, as people do: a lift at
+    full speed makes Chromium start a fling, and the next tap then only stops the fling.
+    """
+    box = page.get_by_test_id("draw-canvas").bounding_box()
+    assert box is not None
+    cdp = page.context.new_cdp_session(page)
+    left, top = box["x"] + 30, box["y"] + (box["height"] - height) / 2
+    for stroke in strokes:
+        points = [{"x": left + x * height, "y": top + y * height} for x, y in stroke]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [points[0]]})
+        for point in points[1:]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        page.wait_for_timeout(200)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [points[-1]]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def ink_pixels(page: Page) -> int:
+    """How many canvas pixels are dark (drawn ink)."""
+    return page.get_by_test_id("draw-canvas").evaluate(
+        """canvas => {
+            const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+            let dark = 0;
+            for (let i = 0; i < data.length; i += 4) if (data[i] < 128) dark += 1;
+            return dark;
+        }"""
+    )
+
+
+def png_bytes(image) -> bytes:
+    """Encode a PIL image as PNG."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def expect_prediction(web: WebPage, expected: str) -> str:
+    """Wait for the answer; check it is ``expected`` with a trained model, else any string with a confidence."""
+    page = web.page
+    prediction = page.get_by_test_id("prediction")
+    expect(prediction).to_be_visible()
+    expect(page.get_by_test_id("confidence")).to_have_text(PERCENT)
+    text = prediction.inner_text()
+    if web.service.trained:
+        assert text == expected
+    else:
+        assert set(text) <= set("0123456789.")
+    expect(page.get_by_test_id("char-confidence")).to_have_count(len(text))
+    return text
+
+
+def test_register_draw_42_and_read_it(web: WebPage, screenshots) -> None:
+    page = web.page
+    page.goto(web.service.url + "/")
+    expect(page.get_by_test_id("login")).to_be_visible()
+    register_in_page(page, unique("writer"), "a-good-password")
+    expect(page.get_by_test_id("role")).to_have_text("user")
+    expect(page.get_by_test_id("nav-admin")).to_have_count(0)
+
+    draw_with_mouse(page, FORTY_TWO)
+    assert ink_pixels(page) > 500
+    page.get_by_test_id("predict").click()
+    expect_prediction(web, "42")
+    expect(page.get_by_test_id("log-id")).to_have_attribute("data-log-id", LOG_ID)
+    if "/preview" in httpx.get(web.service.url + "/docs.json", timeout=30).json().get("paths", {}):
+        expect(page.get_by_test_id("model-input")).to_be_visible()
+    save_screenshot(page, screenshots / "recognize.png")
+    assert web.console.errors == []
+
+
+def test_undo_clear_and_empty_canvas(web: WebPage) -> None:
+    page = web.page
+    page.goto(web.service.url + "/")
+    register_in_page(page, unique("undoer"), "a-good-password")
+    draw_with_mouse(page, FOUR)
+    both = ink_pixels(page)
+    page.get_by_test_id("undo").click()
+    one = ink_pixels(page)
+    assert 0 < one < both
+    page.get_by_test_id("stroke-width").fill("30")
+    draw_with_mouse(page, FOUR[1:])
+    assert ink_pixels(page) > both
+    page.get_by_test_id("clear").click()
+    assert ink_pixels(page) == 0
+    page.get_by_test_id("predict").click()
+    expect(page.get_by_test_id("error")).to_contain_text("Draw a number first")
+    assert web.console.errors == []
+
+
+def test_upload_a_picture_and_a_bad_file(web: WebPage, drawn_number) -> None:
+    page = web.page
+    page.goto(web.service.url + "/")
+    username = unique("uploader")
+    register(web.service.url, username, "a-good-password")
+    log_in(page, username, "a-good-password")
+
+    upload = page.get_by_test_id("upload-input")
+    upload.set_input_files(files=[{"name": "42.png", "mimeType": "image/png", "buffer": png_bytes(drawn_number("42"))}])
+    expect(page.get_by_test_id("picked-image")).to_be_visible()
+    expect_prediction(web, "42")
+    assert web.console.errors == []
+
+    upload.set_input_files(files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a picture"}])
+    expect(page.get_by_test_id("error")).to_contain_text("isn't a picture")
+
+    broken = b"\x89PNG\r\n\x1a\n broken"
+    upload.set_input_files(files=[{"name": "broken.png", "mimeType": "image/png", "buffer": broken}])
+    expect(page.get_by_test_id("error")).to_contain_text("image")
+    assert web.console.unexpected(400) == []
+
+
+GIVE_PICTURE = """([kind, bytes]) => {
+    const file = new File([new Uint8Array(bytes)], "42.png", { type: "image/png" });
+    const data = new DataTransfer();
+    data.items.add(file);
+    if (kind === "paste") {
+        document.body.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true }));
+    } else {
+        const zone = document.querySelector('[data-testid="drop-zone"]');
+        for (const type of ["dragover", "drop"]) {
+            zone.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+        }
+    }
+}"""
+
+
+def test_drop_and_paste_a_picture(web: WebPage, drawn_number) -> None:
+    page = web.page
+    page.goto(web.service.url + "/")
+    register_in_page(page, unique("dropper"), "a-good-password")
+    picture = list(png_bytes(drawn_number("42")))
+    for kind in ("drop", "paste"):
+        with page.expect_response("**/predict") as answer:
+            page.evaluate(GIVE_PICTURE, [kind, picture])
+        assert answer.value.status == 200
+        expect(page.get_by_test_id("picked-image")).to_be_visible()
+        expect_prediction(web, "42")
+        page.get_by_role("button", name="Back to drawing").click()
+    assert web.console.errors == []
+
+
+def test_admin_sees_the_new_log_row(web: WebPage, screenshots) -> None:
+    page = web.page
+    page.goto(web.service.url + "/")
+    register_in_page(page, unique("logged"), "a-good-password")
+    draw_with_mouse(page, FORTY_TWO)
+    page.get_by_test_id("predict").click()
+    log_id = page.get_by_test_id("log-id").get_attribute("data-log-id")
+    page.get_by_test_id("logout").click()
+
+    log_in(page, *web.service.admin)
+    expect(page.get_by_test_id("role")).to_have_text("admin")
+    page.get_by_test_id("nav-admin").click()
+    expect(page.locator(f'[data-testid="log-row"][data-log-id="{log_id}"]')).to_be_visible()
+    expect(page.get_by_test_id("stat-total")).not_to_have_text("0")
+    expect(page.get_by_test_id("model-version-row")).not_to_have_count(0)
+
+    page.get_by_test_id("filter-outcome").select_option("rejected")
+    page.get_by_test_id("apply-filters").click()
+    expect(page.locator(f'[data-testid="log-row"][data-log-id="{log_id}"]')).to_have_count(0)
+    page.get_by_role("button", name="Reset").click()
+    expect(page.locator(f'[data-testid="log-row"][data-log-id="{log_id}"]')).to_be_visible()
+    save_screenshot(page, screenshots / "dashboard.png", full_page=True)
+    assert web.console.errors == []
+
+
+def test_plain_user_is_refused_the_dashboard(web: WebPage) -> None:
+    page = web.page
+    page.goto(web.service.url + "/")
+    register_in_page(page, unique("curious"), "a-good-password")
+    expect(page.get_by_test_id("nav-admin")).to_have_count(0)
+    page.goto(web.service.url + "/#/admin")
+    refusal = page.get_by_test_id("admin-refused")
+    expect(refusal).to_contain_text("Admins only")
+    expect(refusal).to_contain_text(re.compile("admin role required", re.IGNORECASE))
+    expect(page.get_by_test_id("log-table")).to_have_count(0)
+    assert web.console.unexpected(403) == []
+
+
+def _token_with_payload(token: str, **changes) -> str:
+    """The token with its payload changed (its signature no longer matches)."""
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims.update(changes)
+    encoded = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{encoded}.{signature}"
+
+
+def test_expired_or_refused_login_goes_back_to_login(web: WebPage) -> None:
+    page = web.page
+    username = unique("expiring")
+    token = register(web.service.url, username, "a-good-password")
+
+    page.goto(web.service.url + "/")
+    save_token = "t => localStorage.setItem('digitify.token', t)"
+    page.evaluate(save_token, _token_with_payload(token, exp=int(time.time()) - 60))
+    page.reload()
+    expect(page.get_by_test_id("notice")).to_contain_text("expired")
+    expect(page.get_by_test_id("login")).to_be_visible()
+
+    page.evaluate(save_token, _token_with_payload(token, exp=int(time.time()) + 600))
+    page.reload()
+    draw_with_mouse(page, FOUR)
+    page.get_by_test_id("predict").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("log in again")
+    expect(page.get_by_test_id("login")).to_be_visible()
+    assert web.console.unexpected(401) == []
+
+
+def test_service_down_is_explained(web: WebPage) -> None:
+    page = web.page
+    page.goto(web.service.url + "/")
+    register_in_page(page, unique("offline"), "a-good-password")
+    page.route("**/predict", lambda route: route.abort("connectionrefused"))
+    draw_with_mouse(page, FOUR)
+    page.get_by_test_id("predict").click()
+    expect(page.get_by_test_id("error")).to_contain_text("Can't reach the Digitify service")
+    assert [error for error in web.console.errors if "ERR_CONNECTION_REFUSED" not in error] == []
+
+
+def test_phone_draws_with_touch(phone: WebPage, screenshots) -> None:
+    page = phone.page
+    page.goto(phone.service.url + "/")
+    register_in_page(page, unique("thumb"), "a-good-password")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+    canvas = page.get_by_test_id("draw-canvas")
+    expect(canvas).to_have_css("touch-action", "none")
+    box = canvas.bounding_box()
+    assert box is not None
+    draw_with_touch(page, FORTY_TWO, height=box["height"] * 0.7)
+    assert ink_pixels(page) > 300
+    assert page.evaluate("window.scrollY") == 0
+    page.get_by_test_id("predict").tap()
+    expect_prediction(phone, "42")
+    save_screenshot(page, screenshots / "phone.png", full_page=True)
+    assert phone.console.errors == []

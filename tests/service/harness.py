@@ -1,0 +1,241 @@
+"""Real parts for the service tests and the load benchmark: PostgreSQL, a model store, the server.
+
+- ``PostgresServer``: a throw-away PostgreSQL cluster (Debian's binaries) on a random port,
+  started with ``runuser -u postgres`` when running as root (initdb refuses root).
+- ``prepare_model_store``: a temporary MLflow store where an untrained model file is logged,
+  registered and given the ``champion`` alias, imported into a temporary BentoML home by the
+  real ``python -m service.import_model``.
+- ``ServiceProcess``: ``bentoml serve`` as a subprocess, waited on until ``/readyz`` answers.
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[2]
+QUIET_ENV = {
+    "NO_ALBUMENTATIONS_UPDATE": "1",
+    "BENTOML_DO_NOT_TRACK": "True",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DVC_NO_ANALYTICS": "1",
+    "DO_NOT_TRACK": "1",
+}
+ADMIN = ("admin", "admin-password-for-tests-1")
+JWT_SECRET = "tests-secret-" + "x" * 40
+
+
+def free_port() -> int:
+    """Return a TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def postgres_bindir() -> Path | None:
+    """Find Debian's PostgreSQL server binaries (any major version), or None."""
+    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        if (Path(candidate) / "initdb").exists():
+            return Path(candidate)
+    return None
+
+
+class PostgresServer:
+    """A PostgreSQL cluster in a fresh temporary folder that can be started and stopped (to test outages).
+
+    The folder is made directly under the system temp dir: pytest's own temp folders are private
+    to root, and the server runs as the postgres user.
+    """
+
+    def __init__(self, bindir: Path) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="digitify-pg-"))
+        self.bindir = bindir
+        self.data = self.root / "data"
+        self.sockets = self.root / "sockets"
+        self.logfile = self.root / "postgres.log"
+        self.port = free_port()
+        self.as_postgres = os.geteuid() == 0
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a PostgreSQL binary (as the postgres user when we are root)."""
+        prefix = ["runuser", "-u", "postgres", "--"] if self.as_postgres else []
+        return subprocess.run([*prefix, *args], check=check, capture_output=True, text=True, timeout=120)
+
+    def init(self) -> None:
+        """Create the cluster (trust auth on localhost only) and the ``digitify`` database."""
+        self.sockets.mkdir(exist_ok=True)
+        if self.as_postgres:
+            shutil.chown(self.root, "postgres")
+            shutil.chown(self.sockets, "postgres")
+        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        self.start()
+        self._run(str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "digitify")
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.sockets} -c fsync=off"
+        self._run(
+            str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.logfile), "-o", options, "-w", "start"
+        )
+
+    def stop(self) -> None:
+        """Stop the server now (fast shutdown: open connections are cut)."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
+
+    def remove(self) -> None:
+        """Stop the server and delete its folder."""
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def create_database(self, name: str) -> str:
+        """Create another database; return its SQLAlchemy URL."""
+        self._run(str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+        return self.url(name)
+
+    def url(self, database: str = "digitify") -> str:
+        """The SQLAlchemy URL of a database on this server."""
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+
+def run_python(args: list[str], env: dict[str, str], cwd: Path, timeout: int = 300) -> str:
+    """Run ``python args`` with the repo on the path; return stdout (raise with stderr on failure)."""
+    full_env = {**os.environ, **QUIET_ENV, "PYTHONPATH": str(REPO), **env}
+    result = subprocess.run(
+        [sys.executable, *args], env=full_env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"python {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+REGISTER_SCRIPT = """
+import sys, mlflow
+from models.recognizer import random_model_file
+from models.registry import CHAMPION_ALIAS, MODEL_NAME, log_model_file
+path = random_model_file(sys.argv[1])
+with mlflow.start_run():
+    info = log_model_file(path)
+version = mlflow.register_model(info.model_uri, MODEL_NAME).version
+mlflow.MlflowClient().set_registered_model_alias(MODEL_NAME, CHAMPION_ALIAS, version)
+print(version)
+"""
+
+
+def prepare_model_store(root: Path) -> dict[str, str]:
+    """Register an untrained model as champion in a fresh MLflow store and import it into a fresh BentoML home.
+
+    Returns the environment variables (``BENTOML_HOME``, ``MLFLOW_TRACKING_URI``) that point at them.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    env = {
+        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+        "BENTOML_HOME": str(root / "bentoml"),
+    }
+    run_python(["-c", REGISTER_SCRIPT, str(root / "model.pt")], env, cwd=root)
+    run_python(["-m", "service.import_model"], env, cwd=root)
+    return env
+
+
+class ServiceProcess:
+    """``bentoml serve`` in a subprocess (its own process group), with its log in a file."""
+
+    def __init__(self, env: dict[str, str], cwd: Path, target: str = "service.service:Digitify") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.cwd = cwd
+        self.log_path = cwd / f"serve-{self.port}.log"
+        self.env = {**os.environ, **QUIET_ENV, "PYTHONPATH": str(REPO), **env}
+        self.target = target
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 120) -> ServiceProcess:
+        """Start the server and wait for ``/readyz``; raise with the log tail if it does not come up."""
+        bentoml = str(Path(sys.executable).with_name("bentoml"))
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [bentoml, "serve", self.target, "--host", "127.0.0.1", "--port", str(self.port)],
+                cwd=self.cwd,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"bentoml serve exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"bentoml serve not ready after {timeout}s:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 6000) -> str:
+        """The end of the server's log."""
+        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        """Stop the server's whole process group (SIGTERM, then SIGKILL)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        pgid = os.getpgid(self.process.pid)
+        os.killpg(pgid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(pgid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+def service_env(database_url: str, work: Path, model_env: dict[str, str]) -> dict[str, str]:
+    """Environment for a test server: production mode, a real secret, the admin from the environment."""
+    return {
+        **model_env,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'no-training-store.db'}",
+        "DIGITIFY_ENV": "production",
+        "DIGITIFY_JWT_SECRET": JWT_SECRET,
+        "DIGITIFY_ADMIN_USERNAME": ADMIN[0],
+        "DIGITIFY_ADMIN_PASSWORD": ADMIN[1],
+        "DATABASE_URL": database_url,
+        "DIGITIFY_SPOOL_PATH": str(work / "spool.db"),
+        "DIGITIFY_MAX_UPLOAD_BYTES": str(1024 * 1024),
+        "DIGITIFY_MAX_BATCH_IMAGES": "16",
+        "DIGITIFY_USER_CACHE_SECONDS": "2",
+        "DIGITIFY_TORCH_THREADS": "1",
+    }
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """Encode a PIL image as PNG bytes."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def login(url: str, username: str, password: str) -> str:
+    """Log in and return the bearer token."""
+    response = httpx.post(f"{url}/auth/login", json={"username": username, "password": password}, timeout=30)
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+def register(url: str, username: str, password: str) -> str:
+    """Register a user and return its bearer token."""
+    response = httpx.post(f"{url}/auth/register", json={"username": username, "password": password}, timeout=30)
+    response.raise_for_status()
+    return login(url, username, password)

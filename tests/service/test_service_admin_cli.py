@@ -1,0 +1,44 @@
+"""``python -m service.admin create-admin``: creates or promotes an admin in the configured database."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from service.database import make_engine, session_factory
+from service.users import UserStore
+from tests.service.harness import REPO, run_python
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'accounts.db'}"
+    return request.getfixturevalue("postgres").create_database(f"cli_{uuid.uuid4().hex[:12]}")
+
+
+def test_create_admin_then_promote_and_reset(database_url):
+    env = {"DATABASE_URL": database_url, "DIGITIFY_ADMIN_PASSWORD": "first-password"}
+    assert "created admin" in run_python(["-m", "service.admin", "create-admin", "boss"], env, cwd=REPO)
+    again = run_python(
+        ["-m", "service.admin", "create-admin", "boss"], {**env, "DIGITIFY_ADMIN_PASSWORD": "other-pw-1"}, cwd=REPO
+    )
+    assert "password unchanged" in again
+    engine = make_engine(database_url)
+    users = UserStore(session_factory(engine))
+    assert users.authenticate("boss", "first-password").is_admin
+    users.create("plain-user", "plain-password")
+    reset = {**env, "DIGITIFY_ADMIN_PASSWORD": "new-password-2"}
+    assert "password reset" in run_python(
+        ["-m", "service.admin", "create-admin", "plain-user", "--reset-password"], reset, cwd=REPO
+    )
+    promoted = users.authenticate("plain-user", "new-password-2")
+    assert promoted is not None and promoted.is_admin
+    engine.dispose()
+
+
+def test_bad_username_is_refused(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "DIGITIFY_ADMIN_PASSWORD": "long-enough-1"}
+    with pytest.raises(RuntimeError, match="a username is 3 to 64 characters"):
+        run_python(["-m", "service.admin", "create-admin", "no spaces"], env, cwd=REPO)

@@ -1,0 +1,99 @@
+"""Tokens: only valid HS256 tokens of this server pass; passwords are argon2id hashes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import jwt
+import pytest
+
+from service.auth import (
+    AuthError,
+    CredentialsFormatError,
+    check_password,
+    check_username,
+    decode_token,
+    hash_password,
+    issue_token,
+    verify_password,
+)
+
+SECRET = "unit-secret-" + "z" * 60
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def test_a_fresh_token_decodes():
+    claims = decode_token(SECRET, issue_token(SECRET, "ada", "admin", 60))
+    assert (claims.username, claims.role) == ("ada", "admin")
+
+
+def test_expired_token_is_refused():
+    token = issue_token(SECRET, "ada", "user", 60, now=time.time() - 3600)
+    with pytest.raises(AuthError, match="expired"):
+        decode_token(SECRET, token)
+
+
+def test_token_from_another_secret_is_refused():
+    with pytest.raises(AuthError, match="signature"):
+        decode_token(SECRET, issue_token("another-secret-" + "q" * 40, "ada", "admin", 60))
+
+
+def test_tampered_payload_is_refused():
+    header, payload, signature = issue_token(SECRET, "ada", "user", 60).split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["role"] = "admin"
+    with pytest.raises(AuthError):
+        decode_token(SECRET, f"{header}.{_b64(claims)}.{signature}")
+
+
+def test_alg_none_is_refused():
+    now = int(time.time())
+    claims = {"sub": "ada", "role": "admin", "iss": "digitify", "iat": now, "exp": now + 60}
+    token = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
+    with pytest.raises(AuthError, match="algorithm"):
+        decode_token(SECRET, token)
+
+
+def test_other_hmac_algorithm_is_refused():
+    now = int(time.time())
+    claims = {"sub": "ada", "role": "admin", "iss": "digitify", "iat": now, "exp": now + 60}
+    with pytest.raises(AuthError, match="algorithm"):
+        decode_token(SECRET, jwt.encode(claims, SECRET, algorithm="HS512"))
+
+
+def test_missing_claims_and_wrong_issuer_are_refused():
+    now = int(time.time())
+    with pytest.raises(AuthError):
+        decode_token(SECRET, jwt.encode({"sub": "ada", "role": "user", "iat": now}, SECRET, algorithm="HS256"))
+    claims = {"sub": "ada", "role": "user", "iss": "elsewhere", "iat": now, "exp": now + 60}
+    with pytest.raises(AuthError):
+        decode_token(SECRET, jwt.encode(claims, SECRET, algorithm="HS256"))
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "a.b.c", "Bearer x"])
+def test_garbage_is_refused(token):
+    with pytest.raises(AuthError):
+        decode_token(SECRET, token)
+
+
+def test_passwords_are_salted_argon2id_hashes():
+    first, second = hash_password("correct horse"), hash_password("correct horse")
+    assert first.startswith("$argon2id$") and first != second
+    assert verify_password(first, "correct horse")
+    assert not verify_password(first, "wrong horse")
+    assert not verify_password(None, "correct horse")
+    assert not verify_password("not-a-hash", "correct horse")
+
+
+def test_credential_rules():
+    assert check_username("ada.lovelace-1") == "ada.lovelace-1"
+    for bad in ("ab", "x" * 65, "ada lovelace", "ada';--"):
+        with pytest.raises(CredentialsFormatError):
+            check_username(bad)
+    with pytest.raises(CredentialsFormatError):
+        check_password("short")

@@ -1,0 +1,199 @@
+"""The schema, the admin queries and the durable log, on a real SQLite file and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select
+
+from service.admin_queries import LogFilter, query_logs, stats
+from service.database import make_engine, migrate, session_factory
+from service.logbook import Logbook
+from service.spool import Spool
+from service.tables import Base, PredictionLog
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh, empty database on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return request.getfixturevalue("postgres").create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+def log_row(**values):
+    row = {
+        "id": str(uuid.uuid4()),
+        "created_at": datetime(2026, 11, 20, 12, 0),
+        "username": "ada",
+        "endpoint": "predict",
+        "batch_id": None,
+        "model_version": "digitify-crnn/v1",
+        "outcome": "ok",
+        "error": None,
+        "text": "42",
+        "confidence": 0.9,
+        "char_confidences": [0.95, 0.95],
+        "latency_ms": 5.0,
+        "image_width": 100,
+        "image_height": 40,
+        "image_bytes": 1234,
+        "image_sha256": "0" * 64,
+    }
+    row.update(values)
+    return row
+
+
+def test_migrations_build_exactly_the_models_schema(engine):
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+    assert {"users", "prediction_logs", "alembic_version"} <= set(inspect(engine).get_table_names())
+    migrate(engine)  # idempotent
+
+
+def test_admin_filters_sorting_and_pagination(engine):
+    rows = [
+        log_row(text="42", confidence=0.95, username="ada", created_at=datetime(2026, 11, 20, 9)),
+        log_row(text="7.5", confidence=0.40, username="bob", created_at=datetime(2026, 11, 21, 9)),
+        log_row(text="100", confidence=0.70, username="ada", model_version="digitify-crnn/v2"),
+        log_row(outcome="rejected", error="no number found", text=None, confidence=None, char_confidences=None),
+    ]
+    with engine.begin() as connection:
+        connection.execute(PredictionLog.__table__.insert(), rows)
+    with session_factory(engine)() as session:
+
+        def texts(**filters):
+            return sorted(str(r.text) for r in query_logs(session, LogFilter(**filters))[1])
+
+        assert texts(username="ada") == ["100", "42", "None"]
+        assert texts(text="7.5") == ["7.5"]
+        assert texts(contains="0") == ["100"]
+        assert texts(contains=".") == ["7.5"]
+        assert texts(min_confidence=0.5, max_confidence=0.8) == ["100"]
+        assert texts(since=datetime(2026, 11, 21), until=datetime(2026, 11, 22)) == ["7.5"]
+        assert texts(model_version="digitify-crnn/v2") == ["100"]
+        assert texts(outcome="rejected") == ["None"]
+        total, page = query_logs(session, LogFilter(), sort="confidence", descending=True, page=1, page_size=2)
+        assert total == 4 and [r.text for r in page] == ["42", "100"]
+        total, page = query_logs(session, LogFilter(), sort="confidence", descending=True, page=2, page_size=2)
+        assert [r.text for r in page] == ["7.5", None]
+        with pytest.raises(ValueError, match="cannot sort"):
+            query_logs(session, LogFilter(), sort="confidence; DROP TABLE users")
+
+
+def test_filters_are_values_not_sql(engine):
+    with engine.begin() as connection:
+        connection.execute(PredictionLog.__table__.insert(), [log_row(), log_row(text="5%", username="x' OR '1'='1")])
+    with session_factory(engine)() as session:
+        assert query_logs(session, LogFilter(username="' OR 1=1 --"))[0] == 0
+        assert query_logs(session, LogFilter(text="42' OR '1'='1"))[0] == 0
+        assert query_logs(session, LogFilter(username="x' OR '1'='1"))[0] == 1
+        assert query_logs(session, LogFilter(contains="%"))[0] == 1  # LIKE wildcards are escaped
+    assert "users" in inspect(engine).get_table_names()
+
+
+def test_stats(engine):
+    day = datetime(2026, 11, 20, 10)
+    rows = [log_row(confidence=c / 10 + 0.05, latency_ms=float(c + 1), created_at=day) for c in range(10)]
+    rows += [log_row(created_at=day + timedelta(days=1), username="bob", latency_ms=100.0)]
+    rows += [log_row(outcome="rejected", text=None, confidence=None, latency_ms=1.0, created_at=day)]
+    with engine.begin() as connection:
+        connection.execute(PredictionLog.__table__.insert(), rows)
+    with session_factory(engine)() as session:
+        summary = stats(session, LogFilter(), low_confidence=0.5)
+    assert summary["total"] == 12
+    assert summary["per_day"] == [{"day": "2026-11-20", "count": 11}, {"day": "2026-11-21", "count": 1}]
+    assert [b["count"] for b in summary["confidence_histogram"]] == [1, 1, 1, 1, 1, 1, 1, 1, 1, 2]
+    assert summary["low_confidence_rate"] == pytest.approx(5 / 11)
+    assert summary["latency_ms"] == {"p50": 5.0, "p95": 100.0, "p99": 100.0}
+    assert {"key": "bob", "count": 1} in summary["per_user"]
+    assert {"key": "rejected", "count": 1} in summary["by_outcome"]
+
+
+def test_logbook_keeps_rows_while_the_database_is_down_and_delivers_them_once(database_url, tmp_path):
+    from tests.service.harness import free_port
+
+    spool = Spool(tmp_path / "spool.db")
+    down = make_engine(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none", connect_timeout=1)
+    rows = [log_row() for _ in range(5)]
+    Logbook(spool, down, lambda: migrate(down)).record(rows)
+    with pytest.raises(Exception, match="connect"):
+        Logbook(spool, down, lambda: migrate(down)).flush()
+    assert spool.count() == 5
+
+    up = make_engine(database_url)
+    logbook = Logbook(spool, up, lambda: migrate(up))
+    spool.append([{**rows[0], "created_at": rows[0]["created_at"].isoformat()}])  # a duplicate (e.g. two flushers)
+    assert logbook.flush() == 6
+    assert spool.count() == 0
+    with up.connect() as connection:
+        stored = set(connection.scalars(select(PredictionLog.id)))
+    assert stored == {row["id"] for row in rows}
+    up.dispose()
+
+
+def test_two_flushers_on_one_spool_lose_nothing(database_url, tmp_path):
+    """Several workers share the spool file: concurrent appends and flushes deliver every row once."""
+    import threading
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    spool_path = tmp_path / "shared-spool.db"
+    flushers = [Logbook(Spool(spool_path), engine, lambda: None) for _ in range(2)]
+    writer = Logbook(Spool(spool_path), engine, lambda: None)
+    expected = []
+    done = threading.Event()
+
+    def flush_until_done(logbook):
+        while not done.is_set():
+            logbook.flush()
+        logbook.flush()
+
+    threads = [threading.Thread(target=flush_until_done, args=(f,)) for f in flushers]
+    for thread in threads:
+        thread.start()
+    for _ in range(150):
+        rows = [log_row() for _ in range(2)]
+        expected += [row["id"] for row in rows]
+        writer.record(rows)
+    done.set()
+    for thread in threads:
+        thread.join()
+    flushers[0].flush()
+    with engine.connect() as connection:
+        stored = list(connection.scalars(select(PredictionLog.id)))
+    assert sorted(stored) == sorted(expected)
+    engine.dispose()
+
+
+def test_alembic_command_line_upgrades_and_downgrades(database_url, tmp_path):
+    """``alembic upgrade head`` / ``downgrade base`` from the repo's alembic.ini, on DATABASE_URL."""
+    import subprocess
+    import sys
+
+    from tests.service.harness import REPO
+
+    def alembic(*args):
+        env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+        command = [sys.executable, "-m", "alembic", "-c", str(REPO / "alembic.ini"), *args]
+        return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+    assert alembic("upgrade", "head").returncode == 0
+    engine = make_engine(database_url)
+    assert {"users", "prediction_logs"} <= set(inspect(engine).get_table_names())
+    assert alembic("downgrade", "base").returncode == 0
+    assert not {"users", "prediction_logs"} & set(inspect(engine).get_table_names())
+    engine.dispose()

@@ -1,0 +1,103 @@
+"""Predictions over real HTTP: upload, base64, batch, async task; every answer is logged."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import pytest
+
+from tests.drawing import draw_number
+from tests.service.harness import png_bytes
+
+RESULT_FIELDS = {"text", "confidence", "char_confidences", "model_version", "log_id"}
+
+
+def check_result(result: dict) -> None:
+    assert set(result) == RESULT_FIELDS
+    assert set(result["text"]) <= set("0123456789.")
+    assert 0.0 <= result["confidence"] <= 1.0
+    assert len(result["char_confidences"]) == len(result["text"])
+    assert result["model_version"] == "digitify-crnn/v1"
+
+
+def test_upload_base64_and_data_url_give_the_same_answer(server, number_png):
+    username, token = server.new_user()
+    encoded = base64.b64encode(number_png).decode()
+    with server.client(token) as client:
+        uploaded = client.post("/predict", files={"image": ("n.png", number_png, "image/png")})
+        bare = client.post("/predict_base64", json={"image": encoded})
+        data_url = client.post("/predict_base64", json={"image": f"data:image/png;base64,{encoded}"})
+    for response in (uploaded, bare, data_url):
+        assert response.status_code == 200, response.text
+        check_result(response.json())
+    answers = {(r.json()["text"], round(r.json()["confidence"], 6)) for r in (uploaded, bare, data_url)}
+    assert len(answers) == 1
+    rows = server.wait_for_logs(username, 3)["items"]
+    assert {row["id"] for row in rows} == {r.json()["log_id"] for r in (uploaded, bare, data_url)}
+    row = next(r for r in rows if r["id"] == uploaded.json()["log_id"])
+    assert row["outcome"] == "ok" and row["endpoint"] == "predict" and row["username"] == username
+    assert row["text"] == uploaded.json()["text"] and row["char_confidences"] == uploaded.json()["char_confidences"]
+    assert row["image_bytes"] == len(number_png) and len(row["image_sha256"]) == 64
+    assert row["image_width"] > row["image_height"] > 0 and row["latency_ms"] > 0
+
+
+def test_batch_reads_every_image_and_rejects_only_the_bad_ones(server, number_png, blank_png):
+    username, token = server.new_user()
+    images = [number_png, png_bytes(draw_number("7")), blank_png, b"not an image"]
+    with server.client(token) as client:
+        response = client.post(
+            "/predict_batch", files=[("images", (f"{i}.png", data)) for i, data in enumerate(images)]
+        )
+    assert response.status_code == 200, response.text
+    batch = response.json()
+    assert (batch["count"], batch["ok"], batch["rejected"]) == (4, 2, 2)
+    assert [item["ok"] for item in batch["results"]] == [True, True, False, False]
+    assert [item["status"] for item in batch["results"]] == [200, 200, 422, 400]
+    assert "no number found" in batch["results"][2]["error"]
+    rows = server.wait_for_logs(username, 4)["items"]
+    assert {row["batch_id"] for row in rows} == {batch["batch_id"]}
+    assert sorted(row["outcome"] for row in rows) == ["ok", "ok", "rejected", "rejected"]
+
+
+def test_batch_over_the_limit_is_refused(server, number_png):
+    _, token = server.new_user()
+    with server.client(token) as client:
+        response = client.post("/predict_batch", files=[("images", (f"{i}.png", number_png)) for i in range(17)])
+    assert response.status_code == 413
+    assert "/predict_async" in response.json()["error"]
+
+
+def test_async_task_submit_status_result(server, number_png, blank_png):
+    username, token = server.new_user()
+    files = [("images", (f"{i}.png", number_png if i % 5 else blank_png)) for i in range(40)]
+    with server.client(token) as client:
+        submitted = client.post("/predict_async/submit", files=files)
+        assert submitted.status_code == 200, submitted.text
+        task_id = submitted.json()["task_id"]
+        deadline = time.monotonic() + 60
+        while (status := client.get("/predict_async/status", params={"task_id": task_id}).json())["status"] not in (
+            "success",
+            "completed",
+            "failure",
+        ):
+            assert time.monotonic() < deadline, status
+            time.sleep(0.2)
+        assert status["status"] in ("success", "completed"), status
+        result = client.get("/predict_async/get", params={"task_id": task_id}).json()
+    assert (result["count"], result["ok"], result["rejected"]) == (40, 32, 8)
+    rows = server.wait_for_logs(username, 40)["items"]
+    assert {row["endpoint"] for row in rows} == {"predict_async"} and len(rows) == 40
+
+
+@pytest.mark.parametrize("path", ["/livez", "/readyz", "/healthz", "/metrics", "/docs", "/docs.json", "/"])
+def test_probes_docs_and_home_need_no_token(server, path):
+    with server.client() as client:
+        assert client.get(path).status_code == 200
+
+
+def test_openapi_documents_the_routes(server):
+    with server.client() as client:
+        paths = client.get("/docs.json").json()["paths"]
+    for route in ("/predict", "/predict_base64", "/predict_batch", "/auth/login", "/auth/register", "/admin/logs"):
+        assert route in paths

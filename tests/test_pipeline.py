@@ -1,0 +1,144 @@
+"""A tiny but real ``dvc repro`` of the whole pipeline, with MLflow's real store and registry."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pytest
+import yaml
+from drawing import write_usps
+
+from models.registry import CHAMPION_ALIAS, MODEL_NAME
+
+ROOT = Path(__file__).resolve().parents[1]
+COPIED = ["dvc.yaml", "data.dvc", "package-lock.json", ".dvcignore", "models", "pipelines"]
+
+
+def merge(base: dict, override: dict) -> dict:
+    """Deep-merge ``override`` into a copy of ``base``."""
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged
+
+
+def run(command: list[str], cwd: Path, env: dict, timeout: int = 600) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{command} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """A copy of the project with the tiny profile, after one ``dvc repro``."""
+    root = tmp_path_factory.mktemp("project")
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, root / name)
+    usps = write_usps(root.parent / "usps-fixture", {"train": 8, "test": 6})
+    params = merge(yaml.safe_load((ROOT / "params.yaml").read_text()), yaml.safe_load((ROOT / "tests/params-tiny.yaml").read_text()))
+    params["synthetic_fonts"]["fonts_dir"] = str(ROOT / "node_modules/@fontsource")
+    params["handwritten_numbers"]["usps_dir"] = str(usps)
+    params["usps_benchmark"]["usps_dir"] = str(usps)
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (root / "data/svhn").mkdir(parents=True)
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+        "PYTHONPATH": str(root),
+    }
+    run(["git", "init", "-q"], root, env)
+    run(["dvc", "init", "-q"], root, env)
+    run(["dvc", "repro"], root, env)
+    run(["git", "add", "-A"], root, env)
+    run(["git", "-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-qm", "first run"], root, env)
+    return root, env
+
+
+def test_repro_registers_a_champion_with_its_lineage(project):
+    root, env = project
+    mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
+    client = mlflow.MlflowClient()
+    champion = client.get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS)
+    trained = json.loads((root / "artifacts/model/run.json").read_text())
+    sweep = json.loads((root / "artifacts/sweep/best_params.json").read_text())
+    assert str(champion.version) == "1"
+    assert champion.run_id == trained["run_id"]
+    assert champion.tags["decision"] == "promoted"
+    assert json.loads(champion.tags["hparams"]) == trained["hparams"]
+    assert champion.tags["sweep_parent_run_id"] == sweep["parent_run_id"]
+    train_run = client.get_run(trained["run_id"])
+    assert train_run.data.tags["digitify.sweep_run_id"] == sweep["parent_run_id"]
+    assert "val_exact_match" in train_run.data.metrics
+    history = client.get_metric_history(trained["run_id"], "val_loss")
+    assert len(history) >= 1
+    artifacts = {a.path for a in client.list_artifacts(trained["run_id"])}
+    assert "sample_predictions.png" in artifacts
+
+
+def test_sweep_is_one_parent_with_nested_trials(project):
+    root, env = project
+    mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
+    client = mlflow.MlflowClient()
+    sweep = json.loads((root / "artifacts/sweep/best_params.json").read_text())
+    parent = client.get_run(sweep["parent_run_id"])
+    children = mlflow.search_runs(
+        experiment_ids=[parent.info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'",
+        output_format="list",
+    )
+    assert len(children) == 2 == sweep["n_complete"] + sweep["n_pruned"]
+    assert {c.data.tags["optuna.trial_state"] for c in children} <= {"COMPLETE", "PRUNED"}
+    assert {a.path for a in client.list_artifacts(parent.info.run_id)} >= {"optimization_history.png", "sweep_summary.json"}
+    assert set(sweep["best_params"]) >= {"learning_rate", "cnn_width", "lstm_hidden", "dropout"}
+
+
+def test_metrics_plots_and_a_clean_status(project):
+    root, env = project
+    metrics = json.loads((root / "metrics/evaluate.json").read_text())
+    assert set(metrics) == {"fonts", "strokes", "handwritten", "usps_benchmark"}
+    for name, values in metrics.items():
+        assert values["n"] > 0, name
+        assert 0 <= values["exact_match"] <= 1 and values["cer"] >= 0
+    for plot in ("accuracy_by_length.json", "confusion.json", "reliability.json", "summary.png"):
+        assert (root / "plots" / plot).stat().st_size > 0
+    shown = run(["dvc", "metrics", "show", "--json"], root, env)
+    assert "usps_benchmark" in shown.stdout
+    status = run(["dvc", "status"], root, env)
+    assert "up to date" in status.stdout
+    again = run(["dvc", "repro"], root, env)
+    assert "didn't change, skipping" in again.stdout and "Running stage" not in again.stdout
+
+
+def test_evaluate_command_uses_the_champion(project):
+    root, env = project
+    result = run([sys.executable, "-m", "pipelines.evaluate", "--data", "datasets/usps_benchmark/test"], root, env)
+    metrics = json.loads(result.stdout)
+    assert metrics["model_version"] == "1"
+    assert metrics["n"] == 30
+    assert {"exact_match", "cer", "ms_per_image", "by_length"} <= set(metrics)
+
+
+def test_changed_sweep_params_start_a_new_study_and_rerun_only_what_depends_on_them(project):
+    root, env = project
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["sweep"]["space"]["dropout"]["high"] = 0.3
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    diff = run(["dvc", "params", "diff"], root, env)
+    assert "sweep.space.dropout.high" in diff.stdout
+    result = run(["dvc", "repro"], root, env)
+    assert "Running stage 'sweep'" in result.stdout
+    assert "Running stage 'synthetic_fonts'" not in result.stdout
+    first = json.loads((root / "metrics/registration.json").read_text())
+    assert first["version"] == "2"
+    assert first["champion_version"] == "1"

@@ -1,0 +1,154 @@
+"""The sweep (pruning, resuming) and the promotion gate, on MLflow's real store and Optuna's real storage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import optuna
+import pytest
+import yaml
+from optuna.trial import TrialState, create_trial
+
+from models.registry import CHAMPION_ALIAS, MODEL_NAME, log_model_file
+from models.recognizer import save_model_file
+from pipelines import register, sweep
+from pipelines.packed_data import PackedSet
+from pipelines.training import RunSettings, fit
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def tracking(tmp_path, monkeypatch) -> str:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
+    return uri
+
+
+def write_params(path: Path, **sections: dict) -> Path:
+    base = yaml.safe_load((ROOT / "params.yaml").read_text())
+    for name, values in sections.items():
+        base[name] = {**base[name], **values}
+    path.write_text(yaml.safe_dump(base))
+    return path
+
+
+def log_run(model_path: Path) -> dict:
+    """Log a model file as a training run would, and return the run summary the register stage reads."""
+    mlflow.set_experiment("digitify")
+    with mlflow.start_run() as run:
+        info = log_model_file(model_path)
+    return {"run_id": run.info.run_id, "model_uri": info.model_uri, "hparams": {}, "sweep_parent_run_id": None}
+
+
+def test_worse_model_is_registered_but_does_not_take_the_alias(tmp_path, tracking, trained_model):
+    good_file, val = trained_model
+    val_path = tmp_path / "val.npz"
+    val.save(val_path)
+    crippled, _ = fit(
+        val, val, {"cnn_width": 8, "lstm_hidden": 32, "lstm_layers": 1, "learning_rate": 1e-7},
+        RunSettings(max_epochs=1, progress_bar=False),
+    )
+    crippled_file = save_model_file(tmp_path / "crippled.pt", crippled.model)
+
+    decisions = []
+    for name, model_file in (("good", good_file), ("crippled", crippled_file)):
+        run_file = tmp_path / f"{name}.json"
+        run_file.write_text(json.dumps(log_run(model_file)))
+        decision_file = tmp_path / f"{name}-decision.json"
+        params = write_params(
+            tmp_path / f"{name}.yaml",
+            register={"run_file": str(run_file), "val_data": str(val_path), "decision_file": str(decision_file)},
+        )
+        register.main(["--params", str(params)])
+        decisions.append(json.loads(decision_file.read_text()))
+
+    good, worse = decisions
+    assert good["promoted"] and good["champion_version"] is None and good["gate_exact_match"] > 0.5
+    assert not worse["promoted"]
+    assert worse["version"] == "2" and worse["champion_version"] == "1"
+    assert worse["gate_exact_match"] < good["gate_exact_match"]
+    client = mlflow.MlflowClient()
+    assert str(client.get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS).version) == "1"
+    assert client.get_model_version(MODEL_NAME, "2").tags["decision"] == "not promoted"
+    assert "does not beat champion v1" in client.get_model_version(MODEL_NAME, "2").tags["decision_reason"]
+
+
+def test_gate_decision_rule():
+    assert register.decide(0.5, None, 0.0)
+    assert register.decide(0.91, 0.90, 0.0)
+    assert not register.decide(0.90, 0.90, 0.0)
+    assert not register.decide(0.905, 0.90, 0.01)
+
+
+@pytest.fixture
+def sweep_params(tmp_path, trained_model) -> tuple[Path, dict]:
+    _, val = trained_model
+    packed = tmp_path / "packed"
+    packed.mkdir()
+    val.save(packed / "train.npz")
+    val.save(packed / "val.npz")
+    values = {
+        "packed_dir": str(packed),
+        "output": str(tmp_path / "sweep"),
+        "metrics": str(tmp_path / "metrics.json"),
+        "storage": f"sqlite:///{tmp_path / 'optuna.db'}",
+        "n_trials": 1,
+        "startup_trials": 1,
+        "train_subset": 96,
+        "val_subset": 64,
+        "max_epochs": 2,
+        "trial_max_minutes": 0.5,
+    }
+    path = write_params(tmp_path / "params.yaml", sweep=values)
+    return path, {**yaml.safe_load(path.read_text())["sweep"], "defaults": yaml.safe_load(path.read_text())["model"]}
+
+
+def test_sweep_resumes_without_losing_finished_trials(sweep_params, tracking):
+    path, params = sweep_params
+    sweep.main(["--params", str(path)])
+    study = optuna.load_study(study_name=sweep.study_name(params), storage=params["storage"])
+    first = [t.number for t in study.trials if t.state in sweep.FINISHED]
+    assert first == [0]
+    assert study.trials[0].params == {k: v for k, v in params["defaults"].items() if k in params["space"]}
+
+    raised = yaml.safe_load(path.read_text())
+    raised["sweep"]["n_trials"] = 2
+    path.write_text(yaml.safe_dump(raised))
+    sweep.main(["--params", str(path)])
+    study = optuna.load_study(study_name=sweep.study_name(params), storage=params["storage"])
+    assert [t.number for t in study.trials if t.state in sweep.FINISHED] == [0, 1]
+    summary = json.loads((Path(params["output"]) / "best_params.json").read_text())
+    assert summary["n_complete"] + summary["n_pruned"] == 2
+
+
+def test_trial_worse_than_the_median_is_pruned_and_marked(sweep_params, tracking):
+    path, params = sweep_params
+    study = optuna.create_study(study_name=sweep.study_name(params), storage=params["storage"], direction="minimize")
+    distributions = {"dropout": optuna.distributions.FloatDistribution(0.0, 0.4)}
+    study.add_trial(
+        create_trial(
+            params={"dropout": 0.1},
+            distributions=distributions,
+            value=0.001,
+            intermediate_values={0: 0.001, 1: 0.001},
+            state=TrialState.COMPLETE,
+        )
+    )
+    raised = yaml.safe_load(path.read_text())
+    raised["sweep"]["n_trials"] = 2
+    path.write_text(yaml.safe_dump(raised))
+    sweep.main(["--params", str(path)])
+
+    study = optuna.load_study(study_name=sweep.study_name(params), storage=params["storage"])
+    assert study.trials[1].state == TrialState.PRUNED
+    summary = json.loads((Path(params["output"]) / "best_params.json").read_text())
+    assert summary["n_pruned"] == 1
+    pruned_runs = mlflow.search_runs(
+        search_all_experiments=True, filter_string="tags.`optuna.trial_state` = 'PRUNED'", output_format="list"
+    )
+    assert len(pruned_runs) == 1
+    assert pruned_runs[0].data.tags["mlflow.parentRunId"] == summary["parent_run_id"]
