@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import multiprocessing
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -35,15 +33,13 @@ import cv2
 import numpy as np
 
 from pipelines.augment import build_augmenter
-from pipelines.labelled_folder import FolderWriter
+from pipelines.generation import chunk_sizes, write_splits
 from pipelines.number_text import sample_number
 from pipelines.params import load_section, stage_arguments
 
 log = logging.getLogger("pipelines.pen_strokes")
 
 SECTION = "pen_strokes"
-SPLITS = ("train", "val", "test")
-CHUNK_SIZE = 250
 HEIGHT_RANGE = (40, 80)
 SUPERSAMPLE = 4
 SHIFT_BITS = 4
@@ -388,7 +384,7 @@ def jobs_for(split_index: int, count: int, params: dict[str, Any]) -> list[Job]:
         Job(
             split_index=split_index,
             chunk_index=chunk_index,
-            count=min(CHUNK_SIZE, count - start),
+            count=size,
             seed=int(params["seed"]),
             min_length=int(params["min_length"]),
             max_length=int(params["max_length"]),
@@ -397,41 +393,19 @@ def jobs_for(split_index: int, count: int, params: dict[str, Any]) -> list[Job]:
             clean_fraction=float(params["clean_fraction"]),
             paper_fraction=float(params["paper_fraction"]),
         )
-        for chunk_index, start in enumerate(range(0, count, CHUNK_SIZE))
+        for chunk_index, size in chunk_sizes(count)
     ]
 
 
 def generate(params: dict[str, Any]) -> dict[str, int]:
     """Run the stage with its parameter section; return the number of samples written per split."""
-    output = Path(params["output_dir"])
-    written = {}
-    workers = max(1, int(params.get("workers", 2)))
-    with multiprocessing.get_context("fork").Pool(workers) if workers > 1 else _Inline() as pool:
-        for split_index, split in enumerate(SPLITS):
-            count = int(params["counts"][split])
-            shutil.rmtree(output / split, ignore_errors=True)
-            writer = FolderWriter(output / split)
-            for chunk in pool.imap(generate_chunk, jobs_for(split_index, count, params)):
-                for image, label in chunk:
-                    writer.add(image, label)
-            writer.close()
-            written[split] = count
-            log.info("%s: %d samples", split, count)
-    return written
-
-
-class _Inline:
-    """A stand-in for a process pool that maps in this process (``workers: 1``)."""
-
-    def __enter__(self) -> _Inline:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def imap(self, function: Any, items: list[Any]) -> Any:
-        """Map lazily, in order, in this process."""
-        return map(function, items)
+    return write_splits(
+        Path(params["output_dir"]),
+        params["counts"],
+        lambda split_index, count: jobs_for(split_index, count, params),
+        generate_chunk,
+        max(1, int(params.get("workers", 2))),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

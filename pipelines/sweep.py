@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import socket
 import warnings
 from pathlib import Path
 from typing import Any
@@ -83,7 +85,8 @@ class Objective:
     def __call__(self, trial: optuna.Trial) -> float:
         """Run the trial."""
         hparams = {**self.params["defaults"], **suggest(trial, self.params["space"])}
-        with mlflow.start_run(run_name=f"trial-{trial.number}", nested=True, parent_run_id=self.parent_run_id):
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        with mlflow.start_run(run_name=f"trial-{trial.number}", nested=True, parent_run_id=self.parent_run_id) as run:
             mlflow.log_params(hparams)
             mlflow.set_tags({"digitify.stage": "sweep-trial", "optuna.trial_number": trial.number})
             settings = RunSettings(
@@ -103,6 +106,7 @@ class Objective:
                 raise
             exact = exact_match_on(module, self.val)
             trial.set_user_attr("val_exact_match", exact)
+            trial.set_user_attr("mlflow_run_id", run.info.run_id)
             mlflow.set_tag("optuna.trial_state", "COMPLETE")
             mlflow.log_metrics({f"best_{self.params['monitor']}": best, "best_model_val_exact_match": exact})
             return best
@@ -146,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         pruner=optuna.pruners.MedianPruner(n_startup_trials=params["startup_trials"], n_warmup_steps=1),
     )
     if not study.trials:
-        study.enqueue_trial({k: v for k, v in params["defaults"].items() if k in params["space"]})
+        study.enqueue_trial({k: v for k, v in params["defaults"].items() if k in params["space"]}, skip_if_exists=True)
     done = len([t for t in study.trials if t.state in FINISHED])
     log.info("study %s in %s: %d finished trials, target %d", name, storage, done, params["n_trials"])
 

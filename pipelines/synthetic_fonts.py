@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -33,18 +31,16 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from pipelines.augment import build_augmenter
-from pipelines.labelled_folder import FolderWriter
+from pipelines.generation import SPLITS, chunk_sizes, write_splits
 from pipelines.number_text import sample_number
 from pipelines.params import load_section, stage_arguments
 
 log = logging.getLogger("pipelines.synthetic_fonts")
 
 SECTION = "synthetic_fonts"
-SPLITS = ("train", "val", "test")
 GLYPHS = "0123456789."
 FONT_GLOB = "*/files/*-latin-400-normal.woff"
 MIN_TRAIN_FONTS = 4
-CHUNK_SIZE = 250
 HEIGHT_RANGE = (40, 80)
 
 
@@ -189,7 +185,7 @@ def jobs_for(split_index: int, count: int, fonts: list[Path], params: dict[str, 
         Job(
             split_index=split_index,
             chunk_index=chunk_index,
-            count=min(CHUNK_SIZE, count - start),
+            count=size,
             fonts=tuple(str(f) for f in fonts),
             seed=int(params["seed"]),
             min_length=int(params["min_length"]),
@@ -197,7 +193,7 @@ def jobs_for(split_index: int, count: int, fonts: list[Path], params: dict[str, 
             decimal_fraction=float(params["decimal_fraction"]),
             augment_strength=float(params["augment_strength"]),
         )
-        for chunk_index, start in enumerate(range(0, count, CHUNK_SIZE))
+        for chunk_index, size in chunk_sizes(count)
     ]
 
 
@@ -212,19 +208,14 @@ def generate(params: dict[str, Any]) -> dict[str, int]:
     by_split = split_fonts(fonts, params.get("heldout_fonts", {}), int(params["seed"]))
     output = Path(params["output_dir"])
     output.mkdir(parents=True, exist_ok=True)
-    written = {}
-    workers = max(1, int(params.get("workers", 2)))
-    with multiprocessing.get_context("fork").Pool(workers) if workers > 1 else _Inline() as pool:
-        for split_index, split in enumerate(SPLITS):
-            count = int(params["counts"][split])
-            shutil.rmtree(output / split, ignore_errors=True)
-            writer = FolderWriter(output / split)
-            for chunk in pool.imap(generate_chunk, jobs_for(split_index, count, by_split[split], params)):
-                for image, label in chunk:
-                    writer.add(image, label)
-            writer.close()
-            written[split] = count
-            log.info("%s: %d samples in %d fonts", split, count, len(by_split[split]))
+    written = write_splits(
+        output,
+        params["counts"],
+        lambda split_index, count: jobs_for(split_index, count, by_split[SPLITS[split_index]], params),
+        generate_chunk,
+        max(1, int(params.get("workers", 2))),
+    )
+    log.info("fonts per split: %s", {split: len(by_split[split]) for split in SPLITS})
     names = {split: [_font_name(f) for f in by_split[split]] for split in SPLITS}
     (output / "fonts.json").write_text(json.dumps(names, indent=2) + "\n", encoding="utf-8")
     return written
@@ -233,20 +224,6 @@ def generate(params: dict[str, Any]) -> dict[str, int]:
 def _font_name(path: Path) -> str:
     """Return the Fontsource package name of a font file (``caveat`` for ``caveat/files/caveat-...woff``)."""
     return path.parent.parent.name
-
-
-class _Inline:
-    """A stand-in for a process pool that maps in this process (``workers: 1``)."""
-
-    def __enter__(self) -> _Inline:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def imap(self, function: Any, items: list[Any]) -> Any:
-        """Map lazily, in order, in this process."""
-        return map(function, items)
 
 
 def main(argv: list[str] | None = None) -> None:

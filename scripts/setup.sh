@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 apt_packages=()
-[ -x /usr/lib/postgresql/15/bin/initdb ] || apt_packages+=(postgresql)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
 [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
 command -v npm >/dev/null || apt_packages+=(nodejs npm)
 if [ ${#apt_packages[@]} -gt 0 ]; then

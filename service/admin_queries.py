@@ -131,7 +131,7 @@ def stats(session: Session, log_filter: LogFilter, low_confidence: float) -> dic
     return {
         "total": int(total),
         "by_outcome": _counts(session, log.outcome, conditions),
-        "per_day": _per_day(session, conditions),
+        "per_day": _per_day(session, conditions, low_confidence),
         "confidence_histogram": _histogram(session, ok_conditions),
         "low_confidence_threshold": low_confidence,
         "low_confidence_rate": (int(low or 0) / ok_total) if ok_total else None,
@@ -150,12 +150,28 @@ def _counts(session: Session, column: Any, conditions: list[ColumnElement[bool]]
     return [{"key": key, "count": int(n)} for key, n in rows]
 
 
-def _per_day(session: Session, conditions: list[ColumnElement[bool]]) -> list[dict[str, Any]]:
-    """Row counts per UTC day, oldest first."""
-    day = func.date(PredictionLog.created_at).label("day")
-    count = func.count().label("count")
-    rows = session.execute(_where(select(day, count), conditions).group_by(day).order_by(day))
-    return [{"day": str(value)[:10], "count": int(n)} for value, n in rows]
+def _per_day(session: Session, conditions: list[ColumnElement[bool]], low_confidence: float) -> list[dict[str, Any]]:
+    """Per UTC day, oldest first: row count, and the mean confidence and low-confidence rate of its ok rows.
+
+    The two confidence figures are None on a day without answered predictions.
+    """
+    log = PredictionLog
+    day = func.date(log.created_at).label("day")
+    is_ok = log.outcome == OUTCOME_OK
+    ok_count = func.sum(case((is_ok, 1), else_=0))
+    low_count = func.sum(case((and_(is_ok, log.confidence < low_confidence), 1), else_=0))
+    mean_confidence = func.avg(case((is_ok, log.confidence), else_=None))
+    statement = select(day, func.count(), ok_count, low_count, mean_confidence)
+    rows = session.execute(_where(statement, conditions).group_by(day).order_by(day))
+    return [
+        {
+            "day": str(value)[:10],
+            "count": int(n),
+            "mean_confidence": float(mean) if mean is not None else None,
+            "low_confidence_rate": int(low) / int(ok) if ok else None,
+        }
+        for value, n, ok, low, mean in rows
+    ]
 
 
 def _histogram(session: Session, conditions: list[ColumnElement[bool]]) -> list[dict[str, Any]]:

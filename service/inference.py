@@ -2,7 +2,8 @@
 
 Decoding and normalization are ``models.preprocess``'s (the one preprocessing path); this module
 adds the service's checks (size limit, base64/data-URL strings), the facts logged about each
-image, and a lossless compact encoding of normalized arrays for the internal batching call.
+image, a lossless compact encoding of normalized arrays for the internal batching call, and
+the PNG of a normalized array that ``/preview`` shows (what the model sees).
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import io
 import re
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 
 from models.preprocess import TARGET_HEIGHT, ImageDecodeError, NoInkError, load_image, normalize
 
@@ -104,3 +107,16 @@ def decode_array(text: str) -> np.ndarray:
     """Inverse of :func:`encode_array`."""
     flat = np.frombuffer(base64.b64decode(text), dtype=np.float32)
     return flat.reshape(TARGET_HEIGHT, -1)
+
+
+def preview_png(array: np.ndarray) -> bytes:
+    """Encode a normalized ``(32, W)`` array as an 8-bit grey PNG: ink white (255) on black (0)."""
+    grey = np.rint(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(grey).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def png_data_url(png: bytes) -> str:
+    """Return PNG bytes as a ``data:image/png;base64,...`` URL."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")

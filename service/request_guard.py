@@ -3,8 +3,9 @@
 For each prediction route it checks the ``Content-Type`` (415 with the expected type),
 refuses bodies over the route's byte limit (413, from ``Content-Length`` or while reading a
 chunked body, never buffering more than the limit), empty bodies and malformed or misnamed
-multipart fields (400), then replays the body to the application. What it refuses is logged
-as a rejected prediction, like any other bad input.
+multipart fields (400), then replays the body to the application. What it refuses on a
+prediction route is logged as a rejected prediction, like any other bad input; ``/preview``
+is checked the same way but never logged (it is not a prediction).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ ROUTES = {
     "/predict_batch": (MULTIPART, BATCH, "images"),
     "/predict_async": (MULTIPART, BATCH, "images"),
     "/predict_async/submit": (MULTIPART, BATCH, "images"),
+    "/preview": (MULTIPART, SINGLE, "image"),
 }
+UNLOGGED = frozenset({"/preview"})
 PART_NAME = re.compile(rb'content-disposition:[^\r\n]*?[; ]name="([^"]*)"', re.IGNORECASE)
 PART_FILENAME = re.compile(rb"content-disposition:[^\r\n]*?[; ]filename\*?=", re.IGNORECASE)
 BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
@@ -140,6 +143,9 @@ class RequestGuard:
             await self.app(scope, _replay(body, receive), send)
             return
         status, message, nbytes = rejection
+        if scope["path"] in UNLOGGED:
+            await send_json(send, status, {"error": message})
+            return
         account = account_of(scope)
         row = log_row(
             log_id=str(uuid.uuid4()),

@@ -15,6 +15,14 @@ class PredictionResult(BaseModel):
     log_id: str = Field(description="id of this prediction's row in the prediction log")
 
 
+class PreviewResult(BaseModel):
+    """The image the model reads for an upload: the one preprocessing path's output."""
+
+    image: str = Field(description="data:image/png;base64 URL of an 8-bit grey PNG, ink white on black")
+    width: int = Field(description="width of the normalized image in pixels")
+    height: int = Field(description="height of the normalized image in pixels (always 32)")
+
+
 class BatchItem(BaseModel):
     """One image of a batch: its prediction, or why it was rejected."""
 

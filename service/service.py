@@ -7,6 +7,8 @@ Routes (all but the internal one need a bearer token, see ``service.auth_middlew
 - ``POST /predict_batch``: multipart, many ``images`` fields; one result per image.
 - ``POST /predict_async/submit``, ``GET /predict_async/status``, ``GET /predict_async/get``:
   the same as a BentoML task, for large batches.
+- ``POST /preview``: multipart upload, field ``image``; the normalized image the model would read,
+  as a PNG data URL (not a prediction: nothing is logged).
 - ``/auth/*``, ``/admin/*``, ``/docs`` and the web UI: the mounted FastAPI app (``service.routes``).
 
 All routes preprocess in a worker thread. The batch routes then call the internal
@@ -34,12 +36,28 @@ from starlette.responses import JSONResponse
 
 from service import config, routes
 from service.auth_middleware import INTERNAL_ROUTE, AuthMiddleware, account_of, internal_call
-from service.inference import InputError, PreparedImage, decode_array, decode_base64_image, encode_array, prepare
+from service.inference import (
+    InputError,
+    PreparedImage,
+    decode_array,
+    decode_base64_image,
+    encode_array,
+    png_data_url,
+    prepare,
+    preview_png,
+)
 from service.logbook import log_row
 from service.model_store import load_recognizer
 from service.request_guard import RequestGuard
 from service.runtime import Runtime, install
-from service.schemas import BatchItem, BatchResult, NormalizedImage, PredictionResult, RawPrediction
+from service.schemas import (
+    BatchItem,
+    BatchResult,
+    NormalizedImage,
+    PredictionResult,
+    PreviewResult,
+    RawPrediction,
+)
 
 INTERNAL_CALL_ATTEMPTS = 3
 
@@ -122,6 +140,20 @@ class Digitify:
             error = InputError(f"{len(images)} images in one task; at most {limit}", 413)
             return await self._reject_batch(error, "predict_async", ctx)
         return await self._predict_many(images, "predict_async", ctx)
+
+    @bentoml.api(route="/preview", output_spec=PreviewResult)
+    async def preview(self, image: Path, ctx: bentoml.Context) -> PreviewResult | JSONResponse:
+        """Show what the model reads for an uploaded image (field ``image``): the normalized 32-pixel-high PNG."""
+
+        def read_and_render() -> PreviewResult | InputError:
+            prepared = prepare(image.read_bytes(), self.settings.max_upload_bytes)
+            if prepared.array is None:
+                return prepared.error or InputError("the image could not be prepared")
+            height, width = prepared.array.shape
+            return PreviewResult(image=png_data_url(preview_png(prepared.array)), width=width, height=height)
+
+        answer = await anyio.to_thread.run_sync(read_and_render)
+        return _error(answer, None, ctx) if isinstance(answer, InputError) else answer
 
     async def _reject_batch(self, error: InputError, endpoint: str, ctx: bentoml.Context) -> JSONResponse:
         """Log and answer a batch refused as a whole."""
@@ -257,10 +289,14 @@ class Digitify:
         )
 
 
-def _error(error: InputError, log_id: str, ctx: bentoml.Context) -> JSONResponse:
-    """Answer 4xx for input the service could not read (BentoML takes the status from ``ctx``)."""
+def _error(error: InputError, log_id: str | None, ctx: bentoml.Context) -> JSONResponse:
+    """Answer 4xx for input the service could not read (BentoML takes the status from ``ctx``).
+
+    The body carries the log row's id when the refusal was logged (``/preview`` logs nothing).
+    """
     ctx.response.status_code = error.status
-    return JSONResponse({"error": str(error), "log_id": log_id}, status_code=error.status)
+    body = {"error": str(error)} if log_id is None else {"error": str(error), "log_id": log_id}
+    return JSONResponse(body, status_code=error.status)
 
 
 Digitify.add_asgi_middleware(AuthMiddleware)

@@ -12,9 +12,9 @@ from pathlib import Path
 import mlflow
 import pytest
 import yaml
-from drawing import write_usps
 
 from models.registry import CHAMPION_ALIAS, MODEL_NAME
+from tests.drawing import write_usps
 
 ROOT = Path(__file__).resolve().parents[1]
 COPIED = ["dvc.yaml", "data.dvc", "package-lock.json", ".dvcignore", "models", "pipelines"]
@@ -45,7 +45,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         else:
             shutil.copy(source, root / name)
     usps = write_usps(root.parent / "usps-fixture", {"train": 8, "test": 6})
-    params = merge(yaml.safe_load((ROOT / "params.yaml").read_text()), yaml.safe_load((ROOT / "tests/params-tiny.yaml").read_text()))
+    params = merge(
+        yaml.safe_load((ROOT / "params.yaml").read_text()),
+        yaml.safe_load((ROOT / "tests/params-tiny.yaml").read_text()),
+    )
     params["synthetic_fonts"]["fonts_dir"] = str(ROOT / "node_modules/@fontsource")
     params["handwritten_numbers"]["usps_dir"] = str(usps)
     params["usps_benchmark"]["usps_dir"] = str(usps)
@@ -99,7 +102,10 @@ def test_sweep_is_one_parent_with_nested_trials(project):
     )
     assert len(children) == 2 == sweep["n_complete"] + sweep["n_pruned"]
     assert {c.data.tags["optuna.trial_state"] for c in children} <= {"COMPLETE", "PRUNED"}
-    assert {a.path for a in client.list_artifacts(parent.info.run_id)} >= {"optimization_history.png", "sweep_summary.json"}
+    assert {a.path for a in client.list_artifacts(parent.info.run_id)} >= {
+        "optimization_history.png",
+        "sweep_summary.json",
+    }
     assert set(sweep["best_params"]) >= {"learning_rate", "cnn_width", "lstm_hidden", "dropout"}
 
 
@@ -142,3 +148,27 @@ def test_changed_sweep_params_start_a_new_study_and_rerun_only_what_depends_on_t
     first = json.loads((root / "metrics/registration.json").read_text())
     assert first["version"] == "2"
     assert first["champion_version"] == "1"
+
+
+def test_error_analysis_notebook_runs_top_to_bottom(project):
+    import nbformat
+    from nbclient import NotebookClient
+
+    root, env = project
+    notebook = nbformat.read(ROOT / "notebooks/error_analysis.ipynb", as_version=4)
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = env["MLFLOW_TRACKING_URI"]
+    try:
+        NotebookClient(
+            notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(root)}}
+        ).execute()
+    finally:
+        if previous is None:
+            os.environ.pop("MLFLOW_TRACKING_URI")
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = previous
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+    assert "champion version" in text
+    assert "expected calibration error" in text

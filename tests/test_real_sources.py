@@ -20,7 +20,6 @@ import pytest
 import scipy.io
 import scipy.ndimage
 import yaml
-from drawing import write_usps
 from PIL import Image, ImageDraw
 
 from models.charset import CHARSET
@@ -28,6 +27,7 @@ from models.preprocess import normalize
 from pipelines import handwritten_numbers, svhn, usps_benchmark
 from pipelines.digit_pools import image_key, load_mnist, load_sklearn_digits, load_usps, split_pool
 from pipelines.labelled_folder import LABELS_FILE, SKIPPED_FILE, read_folder
+from tests.drawing import write_usps
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import mlflow
@@ -11,10 +14,9 @@ import pytest
 import yaml
 from optuna.trial import TrialState, create_trial
 
-from models.registry import CHAMPION_ALIAS, MODEL_NAME, log_model_file
 from models.recognizer import save_model_file
+from models.registry import CHAMPION_ALIAS, MODEL_NAME, log_model_file
 from pipelines import register, sweep
-from pipelines.packed_data import PackedSet
 from pipelines.training import RunSettings, fit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +51,9 @@ def test_worse_model_is_registered_but_does_not_take_the_alias(tmp_path, trackin
     val_path = tmp_path / "val.npz"
     val.save(val_path)
     crippled, _ = fit(
-        val, val, {"cnn_width": 8, "lstm_hidden": 32, "lstm_layers": 1, "learning_rate": 1e-7},
+        val,
+        val,
+        {"cnn_width": 8, "lstm_hidden": 32, "lstm_layers": 1, "learning_rate": 1e-7},
         RunSettings(max_epochs=1, progress_bar=False),
     )
     crippled_file = save_model_file(tmp_path / "crippled.pt", crippled.model)
@@ -152,3 +156,31 @@ def test_trial_worse_than_the_median_is_pruned_and_marked(sweep_params, tracking
     )
     assert len(pruned_runs) == 1
     assert pruned_runs[0].data.tags["mlflow.parentRunId"] == summary["parent_run_id"]
+
+
+def test_two_workers_share_one_study_on_postgresql(sweep_params, tmp_path, postgres):
+    path, params = sweep_params
+    storage = postgres.create_database("optuna_shared")
+    raised = yaml.safe_load(path.read_text())
+    raised["sweep"]["n_trials"] = 6
+    path.write_text(yaml.safe_dump(raised))
+    workers = []
+    for index in range(2):
+        env = {
+            **os.environ,
+            "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / f'worker{index}.db'}",
+            "PYTHONPATH": str(ROOT),
+        }
+        command = [sys.executable, "-m", "pipelines.sweep", "--params", str(path), "--storage", storage]
+        workers.append(
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        )
+    outputs = [worker.communicate(timeout=600)[0] for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], "\n".join(o[-3000:] for o in outputs)
+
+    study = optuna.load_study(study_name=sweep.study_name(params), storage=storage)
+    finished = [t for t in study.trials if t.state in sweep.FINISHED]
+    assert len(finished) >= 6
+    assert len({t.user_attrs["worker"] for t in finished}) == 2
+    defaults = {k: v for k, v in params["defaults"].items() if k in params["space"]}
+    assert sum(t.params == defaults for t in study.trials) == 1

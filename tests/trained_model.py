@@ -40,7 +40,7 @@ def train_small_model(workdir: Path, epochs: int = 8, train: int = 3000) -> tupl
     pen_strokes.generate(stroke_params(workdir / "strokes", train, 300))
     train_set = pack_folders({"strokes": workdir / "strokes" / "train"})
     val_set = pack_folders({"strokes": workdir / "strokes" / "val"})
-    settings = RunSettings(max_epochs=epochs, max_minutes=4, batch_size=32, patience=epochs, progress_bar=False)
+    settings = RunSettings(max_epochs=epochs, max_minutes=10, batch_size=32, patience=epochs, progress_bar=False)
     module, score = fit(train_set, val_set, HPARAMS, settings)
     calibration = calibrate(module, val_set)
     path = save_model_file(workdir / "model.pt", module.model, calibration, {"val_exact_match": score})

@@ -2,20 +2,22 @@
 
 The service is started by the service tests' own harness (``tests/service/harness.py``): the real
 ``bentoml serve service.service:Digitify`` in production mode, with a throw-away BentoML home and
-SQLite log. It serves the trained model when the suite provides a session fixture
-``trained_model_file`` (a model.pt path), otherwise an untrained one, so the tests then check the
-page's wiring and not the model's reading.
+SQLite log. It serves the model the session's ``trained_model_file`` fixture trains on pen-stroke
+numbers (``tests/conftest.py``), so the tests assert the exact text read.
+
+Screenshots for the README are written only when ``DIGITIFY_SCREENSHOTS=1``.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Playwright, expect, sync_playwright
 
-from tests.e2e.support import Console, LiveService, WebPage
+from tests.e2e.support import Console, LiveService, Screenshots, WebPage
 from tests.service.harness import ADMIN, ServiceProcess, run_python, service_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,6 +33,7 @@ CHROMIUM_ARGS = [
 START_TIMEOUT_S = 180
 EXPECT_TIMEOUT_MS = 20_000
 SCREENSHOTS = REPO / "docs" / "screenshots"
+SCREENSHOTS_SWITCH = "DIGITIFY_SCREENSHOTS"
 STORE_SCRIPT = (
     "import sys; from pathlib import Path; from service.model_store import save_to_store; "
     "save_to_store(Path(sys.argv[1]), 'local', 'file')"
@@ -41,30 +44,18 @@ expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
-def e2e_model_file(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bool]:
-    """The model file to serve and whether it is trained (``trained_model_file`` when the suite has one)."""
-    try:
-        return Path(request.getfixturevalue("trained_model_file")), True
-    except pytest.FixtureLookupError:
-        from models.recognizer import random_model_file
-
-        return random_model_file(tmp_path_factory.mktemp("e2e-model") / "model.pt"), False
-
-
-@pytest.fixture(scope="session")
-def live_service(e2e_model_file: tuple[Path, bool], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
-    """Start the service with the built web page on a free port; stop it after the session."""
+def live_service(trained_model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
+    """Start the service on the trained model with the built web page on a free port; stop it after the session."""
     if not (WEB_DIST / "index.html").is_file():
         build = "npm ci --prefix service/web && npm run build --prefix service/web"
         pytest.fail(f"the web page is not built: run `{build}`")
-    model_file, trained = e2e_model_file
     work = tmp_path_factory.mktemp("e2e-service")
     model_env = {"BENTOML_HOME": str(work / "bentoml")}
-    run_python(["-c", STORE_SCRIPT, str(model_file)], model_env, cwd=work)
+    run_python(["-c", STORE_SCRIPT, str(trained_model_file)], model_env, cwd=work)
     env = {**service_env(f"sqlite:///{work / 'predictions.db'}", work, model_env), "DIGITIFY_WEB_DIR": str(WEB_DIST)}
     process = ServiceProcess(env, cwd=work).start(timeout=START_TIMEOUT_S)
     try:
-        yield LiveService(url=process.url, trained=trained, admin=ADMIN)
+        yield LiveService(url=process.url, admin=ADMIN)
     finally:
         process.stop()
 
@@ -113,7 +104,6 @@ def phone(chromium: Browser, live_service: LiveService) -> Iterator[WebPage]:
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
-    """Where the README's screenshots are written."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots() -> Screenshots:
+    """The README's screenshots: written to docs/screenshots only when ``DIGITIFY_SCREENSHOTS=1``."""
+    return Screenshots(SCREENSHOTS if os.environ.get(SCREENSHOTS_SWITCH) == "1" else None)

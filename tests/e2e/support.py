@@ -12,10 +12,9 @@ from playwright.sync_api import ConsoleMessage, Page
 
 @dataclass
 class LiveService:
-    """A running service: where it answers, whether its model is trained, and its admin's credentials."""
+    """A running service (on the trained model): where it answers and its admin's credentials."""
 
     url: str
-    trained: bool
     admin: tuple[str, str]
 
 
@@ -43,6 +42,20 @@ class WebPage:
     page: Page
     console: Console
     service: LiveService
+
+
+@dataclass
+class Screenshots:
+    """Where the README's screenshots go; ``folder`` None means they are not taken (the default)."""
+
+    folder: Path | None
+
+    def take(self, page: Page, name: str, full_page: bool = False) -> None:
+        """Screenshot the page as ``<folder>/<name>`` when screenshots are on; otherwise do nothing."""
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        save_screenshot(page, self.folder / name, full_page)
 
 
 def save_screenshot(page: Page, path: Path, full_page: bool = False) -> None:

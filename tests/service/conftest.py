@@ -21,7 +21,6 @@ from tests.service.harness import (
     ServiceProcess,
     login,
     png_bytes,
-    postgres_bindir,
     prepare_model_store,
     register,
     service_env,
@@ -60,18 +59,6 @@ class Server:
         """Register a fresh user; return ``(username, token)``."""
         username = f"user-{uuid.uuid4().hex[:10]}"
         return username, register(self.url, username, "password-" + username)
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """A PostgreSQL server for the whole session (skipped if the binaries are not installed)."""
-    bindir = postgres_bindir()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries not installed (scripts/setup.sh installs them)")
-    server = PostgresServer(bindir)
-    server.init()
-    yield server
-    server.remove()
 
 
 @pytest.fixture(scope="session")

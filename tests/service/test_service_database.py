@@ -110,17 +110,27 @@ def test_stats(engine):
     rows = [log_row(confidence=c / 10 + 0.05, latency_ms=float(c + 1), created_at=day) for c in range(10)]
     rows += [log_row(created_at=day + timedelta(days=1), username="bob", latency_ms=100.0)]
     rows += [log_row(outcome="rejected", text=None, confidence=None, latency_ms=1.0, created_at=day)]
+    rows += [
+        log_row(outcome="rejected", text=None, confidence=None, latency_ms=1.0, created_at=day + timedelta(days=2))
+    ]
     with engine.begin() as connection:
         connection.execute(PredictionLog.__table__.insert(), rows)
     with session_factory(engine)() as session:
         summary = stats(session, LogFilter(), low_confidence=0.5)
-    assert summary["total"] == 12
-    assert summary["per_day"] == [{"day": "2026-11-20", "count": 11}, {"day": "2026-11-21", "count": 1}]
+        stricter = stats(session, LogFilter(), low_confidence=0.3)
+    assert summary["total"] == 13
+    assert summary["per_day"] == [
+        {"day": "2026-11-20", "count": 11, "mean_confidence": pytest.approx(0.5), "low_confidence_rate": 0.5},
+        {"day": "2026-11-21", "count": 1, "mean_confidence": pytest.approx(0.9), "low_confidence_rate": 0.0},
+        {"day": "2026-11-22", "count": 1, "mean_confidence": None, "low_confidence_rate": None},
+    ]
+    assert [day["low_confidence_rate"] for day in stricter["per_day"]] == [0.3, 0.0, None]
+    assert stricter["low_confidence_rate"] == pytest.approx(3 / 11)
     assert [b["count"] for b in summary["confidence_histogram"]] == [1, 1, 1, 1, 1, 1, 1, 1, 1, 2]
     assert summary["low_confidence_rate"] == pytest.approx(5 / 11)
     assert summary["latency_ms"] == {"p50": 5.0, "p95": 100.0, "p99": 100.0}
     assert {"key": "bob", "count": 1} in summary["per_user"]
-    assert {"key": "rejected", "count": 1} in summary["by_outcome"]
+    assert {"key": "rejected", "count": 2} in summary["by_outcome"]
 
 
 def test_logbook_keeps_rows_while_the_database_is_down_and_delivers_them_once(database_url, tmp_path):

@@ -116,10 +116,11 @@ def test_invalid_parameters_are_422(server, params):
 def test_stats(server, seeded):
     summary = get(server, "/admin/stats", user=seeded, low_confidence=0.5)
     assert summary["total"] == 20
+    # Day by day, the ok rows' confidences are .15-.90, .05-.95 (one row rejected each) and .10-.85, six each.
     assert summary["per_day"] == [
-        {"day": "2026-11-01", "count": 7},
-        {"day": "2026-11-02", "count": 7},
-        {"day": "2026-11-03", "count": 6},
+        {"day": "2026-11-01", "count": 7, "mean_confidence": pytest.approx(0.525), "low_confidence_rate": 0.5},
+        {"day": "2026-11-02", "count": 7, "mean_confidence": pytest.approx(0.5), "low_confidence_rate": 0.5},
+        {"day": "2026-11-03", "count": 6, "mean_confidence": pytest.approx(0.475), "low_confidence_rate": 0.5},
     ]
     assert sum(b["count"] for b in summary["confidence_histogram"]) == 18
     assert summary["low_confidence_rate"] == pytest.approx(9 / 18)
@@ -127,3 +128,14 @@ def test_stats(server, seeded):
     assert summary["per_user"] == [{"key": seeded, "count": 20}]
     assert {"key": "digitify-crnn/v9", "count": 5} in summary["per_model_version"]
     assert {"key": "rejected", "count": 2} in summary["by_outcome"]
+
+
+def test_daily_confidence_uses_the_same_threshold_as_the_global_rate(server, seeded):
+    summary = get(server, "/admin/stats", user=seeded, low_confidence=0.4)
+    assert summary["low_confidence_rate"] == pytest.approx(7 / 18)
+    assert [day["low_confidence_rate"] for day in summary["per_day"]] == pytest.approx([2 / 6, 3 / 6, 2 / 6])
+    only_rejected = get(server, "/admin/stats", user=seeded, outcome="rejected")
+    assert [(d["count"], d["mean_confidence"], d["low_confidence_rate"]) for d in only_rejected["per_day"]] == [
+        (1, None, None),
+        (1, None, None),
+    ]
