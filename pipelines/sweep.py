@@ -63,11 +63,16 @@ def suggest(trial: optuna.Trial, space: dict[str, dict[str, Any]]) -> dict[str, 
 
 
 def study_name(params: dict[str, Any]) -> str:
-    """A name that changes when the search setup changes, so a changed sweep starts a new study."""
+    """A name that changes when the search setup or the packed data change, so that a changed sweep
+    starts a new study while an interrupted one resumes.
+    """
     keys = ("space", "defaults", "monitor", "train_subset", "val_subset", "max_epochs", "batch_size", "seed")
-    setup = {k: params[k] for k in keys}
-    digest = hashlib.sha256(json.dumps(setup, sort_keys=True).encode()).hexdigest()[:10]
-    return f"{params['study_prefix']}-{digest}"
+    setup = json.dumps({k: params[k] for k in keys}, sort_keys=True).encode()
+    digest = hashlib.sha256(setup)
+    for split in ("train", "val"):
+        with (Path(params["packed_dir"]) / f"{split}.npz").open("rb") as packed:
+            digest.update(hashlib.file_digest(packed, "sha256").digest())
+    return f"{params['study_prefix']}-{digest.hexdigest()[:10]}"
 
 
 def exact_match_on(module: LitCRNN, val: PackedSet) -> float:
