@@ -13,18 +13,31 @@ from models.charset import BLANK, decode
 
 @dataclass(frozen=True)
 class Decoded:
-    """A decoded string, the log-probability of its decoding, and each character's probability."""
+    """A decoded string, its log-score and each character's probability.
+
+    ``log_score`` is the sum of the log-probabilities of the characters (each at its most
+    confident frame); for an empty string, the log-probability of its least confident blank
+    frame. It separates right from wrong readings better than the best path's probability
+    (which mostly counts confident blanks); ``models.calibration`` maps it to a confidence.
+    """
 
     text: str
     log_score: float
     char_confidences: list[float]
 
 
+def _log_score(log_probs: np.ndarray, confidences: list[float]) -> float:
+    """The log-score of a decoding with these character confidences."""
+    if not confidences:
+        return float(log_probs[:, BLANK].min()) if len(log_probs) else 0.0
+    return float(np.log(np.clip(confidences, 1e-12, 1.0)).sum())
+
+
 def greedy_decode(log_probs: np.ndarray) -> Decoded:
     """Best-path decoding of one sequence ``(T, C)`` of log-probabilities.
 
-    ``log_score`` is the log-probability of the best path; a character's confidence is the
-    highest probability its class reaches over the frames that emit it.
+    A character's confidence is the highest probability its class reaches over the frames
+    that emit it.
     """
     best = log_probs.argmax(axis=1)
     best_log = log_probs[np.arange(len(best)), best]
@@ -39,14 +52,14 @@ def greedy_decode(log_probs: np.ndarray) -> Decoded:
         elif cls != BLANK:
             confidences[-1] = max(confidences[-1], math.exp(best_log[frame]))
         previous = cls
-    return Decoded(decode(indices), float(best_log.sum()), confidences)
+    return Decoded(decode(indices), _log_score(log_probs, confidences), confidences)
 
 
 def beam_decode(log_probs: np.ndarray, beam_width: int = 8) -> Decoded:
     """CTC prefix beam search over one sequence ``(T, C)``.
 
-    ``log_score`` is the log of the total probability of the chosen string (summed over all
-    its alignments). Per-character confidences come from the best path restricted to that string.
+    Strings are ranked by their total probability (summed over all alignments); per-character
+    confidences come from the most likely alignment of the chosen string.
     """
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, -math.inf)}  # prefix -> (log p_blank, log p_char)
     for frame in log_probs:
@@ -71,11 +84,11 @@ def beam_decode(log_probs: np.ndarray, beam_width: int = 8) -> Decoded:
                     entry[1] = np.logaddexp(entry[1], total + p)
         ranked = sorted(candidates.items(), key=lambda item: np.logaddexp(*item[1]), reverse=True)
         beams = {prefix: (scores[0], scores[1]) for prefix, scores in ranked[:beam_width]}
-    prefix, (p_blank, p_char) = max(beams.items(), key=lambda item: np.logaddexp(*item[1]))
+    prefix = max(beams.items(), key=lambda item: np.logaddexp(*item[1]))[0]
     text = decode(list(prefix))
     greedy = greedy_decode(log_probs)
     confidences = greedy.char_confidences if greedy.text == text else _aligned_confidences(log_probs, list(prefix))
-    return Decoded(text, float(np.logaddexp(p_blank, p_char)), confidences)
+    return Decoded(text, _log_score(log_probs, confidences), confidences)
 
 
 def _aligned_confidences(log_probs: np.ndarray, indices: list[int]) -> list[float]:

@@ -6,10 +6,11 @@ import time
 
 import pytest
 
+# The outage is staged by stopping the real PostgreSQL server, so only that backend runs here.
+pytestmark = pytest.mark.parametrize("server", ["postgresql"], indirect=True)
+
 
 def test_no_row_is_lost_when_postgresql_goes_down(server, number_png, blank_png):
-    if server.backend != "postgresql":
-        pytest.skip("the outage is staged by stopping the PostgreSQL server")
     username, token = server.new_user()
     log_ids = []
     with server.client(token) as client, server.client(server.admin_token) as admin:
@@ -41,8 +42,6 @@ def test_no_row_is_lost_when_postgresql_goes_down(server, number_png, blank_png)
 
 
 def test_rows_spooled_before_a_restart_are_delivered_after_it(server, number_png):
-    if server.backend != "postgresql":
-        pytest.skip("the outage is staged by stopping the PostgreSQL server")
     username, token = server.new_user()
     with server.client(token) as client:
         assert client.post("/predict", files={"image": ("n.png", number_png)}).status_code == 200
