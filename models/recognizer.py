@@ -22,7 +22,8 @@ from models.crnn import CRNN, CRNNConfig, output_lengths
 from models.decoding import Decoded, beam_decode, greedy_decode
 from models.preprocess import ImageSource, collate, normalize
 
-MODEL_FORMAT = "digitify-crnn/1"
+# Version 2: the calibration maps the sum of character log-probabilities (models.decoding).
+MODEL_FORMAT = "digitify-crnn/2"
 
 
 class ModelFileError(ValueError):

@@ -3,7 +3,8 @@
 The new version and the current champion are scored on the same validation data (the packed
 validation split). The alias moves only when the new version's exact match is higher by more
 than ``min_improvement``, or when there is no champion. The decision is written to the
-version's tags, the MLflow run and ``decision.json``.
+version's tags, the MLflow run and ``decision.json``. A champion saved in a model format this
+code cannot read (an older release) does not take part: the new version takes the alias.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import mlflow
 from mlflow.exceptions import MlflowException
 
 from models.metrics import exact_match
-from models.recognizer import Recognizer
+from models.recognizer import ModelFileError, Recognizer
 from models.registry import fetch_model_file
 from pipelines.packed_data import PackedSet
 from pipelines.params import load_section, stage_arguments
@@ -56,7 +57,11 @@ def main(argv: list[str] | None = None) -> None:
     champion_score = None
     if champion_version is not None:
         path, _ = fetch_model_file(f"models:/{name}/{champion_version}")
-        champion_score = gate_score(Recognizer.from_file(path), val)
+        try:
+            champion_score = gate_score(Recognizer.from_file(path), val)
+        except ModelFileError as exc:
+            log.warning("champion v%s cannot be read by this code (%s): it does not take part", champion_version, exc)
+            champion_version = None
 
     version = str(mlflow.register_model(run["model_uri"], name).version)
     new_path, _ = fetch_model_file(f"models:/{name}/{version}")

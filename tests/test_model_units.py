@@ -13,7 +13,14 @@ from models.charset import BLANK, CHARSET, NUM_CLASSES, LabelError, decode, enco
 from models.crnn import CRNN, CRNNConfig, output_lengths
 from models.decoding import beam_decode, greedy_decode
 from models.metrics import character_error_rate, edit_distance, exact_match
-from models.recognizer import ModelFileError, Recognizer, load_model_file, random_model_file, save_model_file
+from models.recognizer import (
+    MODEL_FORMAT,
+    ModelFileError,
+    Recognizer,
+    load_model_file,
+    random_model_file,
+    save_model_file,
+)
 
 
 def frames(path: str, confident: float = 0.9) -> np.ndarray:
@@ -126,6 +133,6 @@ def test_bad_model_files(tmp_path):
     junk.write_bytes(b"not a model")
     with pytest.raises(ModelFileError, match="not a Digitify model file"):
         load_model_file(junk)
-    torch.save({"format": "digitify-crnn/1", "charset": "0123"}, tmp_path / "other.pt")
+    torch.save({"format": MODEL_FORMAT, "charset": "0123"}, tmp_path / "other.pt")
     with pytest.raises(ModelFileError, match="charset"):
         load_model_file(tmp_path / "other.pt")
