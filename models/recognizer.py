@@ -112,24 +112,27 @@ class Recognizer:
         """Read each image; raises ImageDecodeError or NoInkError on the first bad one."""
         return self.predict_normalized([normalize(image) for image in images], batch_size=batch_size)
 
-    @torch.inference_mode()
     def predict_normalized(self, arrays: Sequence[np.ndarray], batch_size: int = 64) -> list[Prediction]:
         """Read images already passed through ``models.preprocess.normalize``."""
-        predictions: list[Prediction] = []
+        return [
+            Prediction(
+                text=decoded.text,
+                confidence=self.calibration.confidence(decoded.log_score),
+                char_confidences=[round(c, 4) for c in decoded.char_confidences],
+            )
+            for decoded in self.decode_normalized(arrays, batch_size)
+        ]
+
+    @torch.inference_mode()
+    def decode_normalized(self, arrays: Sequence[np.ndarray], batch_size: int = 64) -> list[Decoded]:
+        """Decode normalized images without calibration (the raw log-scores calibration is fitted on)."""
+        decoded: list[Decoded] = []
         for start in range(0, len(arrays), batch_size):
             batch, widths = collate(list(arrays[start : start + batch_size]))
             log_probs = self.model(batch).numpy()  # (T, B, C)
-            lengths = output_lengths(widths).tolist()
-            for i, length in enumerate(lengths):
-                decoded = self.decode(log_probs[:length, i])
-                predictions.append(
-                    Prediction(
-                        text=decoded.text,
-                        confidence=self.calibration.confidence(decoded.log_score),
-                        char_confidences=[round(c, 4) for c in decoded.char_confidences],
-                    )
-                )
-        return predictions
+            for i, length in enumerate(output_lengths(widths).tolist()):
+                decoded.append(self.decode(log_probs[:length, i]))
+        return decoded
 
     def decode(self, log_probs: np.ndarray) -> Decoded:
         """Decode one sequence ``(T, C)`` with this recognizer's decoder."""

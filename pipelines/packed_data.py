@@ -38,6 +38,10 @@ class PackedSet:
         """The normalized float32 image ``index``."""
         return self.pixels[:, self.offsets[index] : self.offsets[index + 1]].astype(np.float32) / 255.0
 
+    def images(self) -> list[np.ndarray]:
+        """Every normalized float32 image, in order."""
+        return [self.image(i) for i in range(len(self))]
+
     def widths(self) -> np.ndarray:
         """Width of every image."""
         return np.diff(self.offsets)

@@ -16,19 +16,13 @@ from pathlib import Path
 import mlflow
 from mlflow.exceptions import MlflowException
 
-from models.metrics import exact_match
 from models.recognizer import ModelFileError, Recognizer
 from models.registry import fetch_model_file
 from pipelines.packed_data import PackedSet
 from pipelines.params import load_section, stage_arguments
+from pipelines.training import exact_match_on
 
 log = logging.getLogger("pipelines.register")
-
-
-def gate_score(recognizer: Recognizer, val: PackedSet) -> float:
-    """Exact match of a recognizer on the packed validation set."""
-    predictions = recognizer.predict_normalized([val.image(i) for i in range(len(val))])
-    return exact_match([p.text for p in predictions], val.labels)
 
 
 def current_champion(client: mlflow.MlflowClient, name: str, alias: str) -> str | None:
@@ -58,14 +52,14 @@ def main(argv: list[str] | None = None) -> None:
     if champion_version is not None:
         path, _ = fetch_model_file(f"models:/{name}/{champion_version}")
         try:
-            champion_score = gate_score(Recognizer.from_file(path), val)
+            champion_score = exact_match_on(Recognizer.from_file(path), val)
         except ModelFileError as exc:
             log.warning("champion v%s cannot be read by this code (%s): it does not take part", champion_version, exc)
             champion_version = None
 
     version = str(mlflow.register_model(run["model_uri"], name).version)
     new_path, _ = fetch_model_file(f"models:/{name}/{version}")
-    new_score = gate_score(Recognizer.from_file(new_path), val)
+    new_score = exact_match_on(Recognizer.from_file(new_path), val)
     promoted = decide(new_score, champion_score, params["min_improvement"])
     if promoted:
         client.set_registered_model_alias(name, alias, version)

@@ -34,12 +34,10 @@ from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 from optuna_integration import PyTorchLightningPruningCallback
 
-from models.lit_crnn import LitCRNN
-from models.metrics import exact_match
 from models.recognizer import Recognizer
 from pipelines.packed_data import PackedSet
 from pipelines.params import load_section, stage_arguments
-from pipelines.training import MONITOR_MODES, RunSettings, fit
+from pipelines.training import MONITOR_MODES, RunSettings, exact_match_on, fit
 
 log = logging.getLogger("pipelines.sweep")
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -75,12 +73,6 @@ def study_name(params: dict[str, Any]) -> str:
     return f"{params['study_prefix']}-{digest.hexdigest()[:10]}"
 
 
-def exact_match_on(module: LitCRNN, val: PackedSet) -> float:
-    """Exact match of a trained module on a packed set."""
-    predictions = Recognizer(module.model).predict_normalized([val.image(i) for i in range(len(val))])
-    return exact_match([p.text for p in predictions], val.labels)
-
-
 class Objective:
     """Train one trial as a nested MLflow run and return its best validation exact match."""
 
@@ -109,7 +101,7 @@ class Objective:
             except optuna.TrialPruned as pruned:
                 mlflow.set_tags({"optuna.trial_state": "PRUNED", "optuna.pruned": str(pruned)})
                 raise
-            exact = exact_match_on(module, self.val)
+            exact = exact_match_on(Recognizer(module.model), self.val)
             trial.set_user_attr("val_exact_match", exact)
             trial.set_user_attr("mlflow_run_id", run.info.run_id)
             mlflow.set_tag("optuna.trial_state", "COMPLETE")

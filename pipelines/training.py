@@ -17,6 +17,7 @@ from lightning.pytorch.loggers import Logger
 
 from models.calibration import Calibration, fit_calibration
 from models.lit_crnn import LitCRNN
+from models.metrics import exact_match
 from models.recognizer import Recognizer
 from pipelines.packed_data import PackedDataModule, PackedSet
 
@@ -103,12 +104,13 @@ def fit(train: PackedSet, val: PackedSet, hparams: dict[str, Any], settings: Run
 
 def calibrate(module: LitCRNN, val: PackedSet) -> Calibration:
     """Fit the confidence calibration of a trained module on validation data."""
-    recognizer = Recognizer(module.model)
-    arrays = [val.image(i) for i in range(len(val))]
-    scores, correct = [], []
-    for start in range(0, len(arrays), 256):
-        chunk = recognizer.predict_normalized(arrays[start : start + 256])
-        for offset, prediction in enumerate(chunk):
-            scores.append(np.log(max(prediction.confidence, 1e-300)))
-            correct.append(prediction.text == val.labels[start + offset])
-    return fit_calibration(np.array(scores), np.array(correct))
+    decoded = Recognizer(module.model).decode_normalized(val.images())
+    scores = np.array([d.log_score for d in decoded])
+    correct = np.array([d.text == label for d, label in zip(decoded, val.labels, strict=True)])
+    return fit_calibration(scores, correct)
+
+
+def exact_match_on(recognizer: Recognizer, packed: PackedSet) -> float:
+    """Exact match of a recognizer on a packed set."""
+    predictions = recognizer.predict_normalized(packed.images())
+    return exact_match([p.text for p in predictions], packed.labels)

@@ -75,7 +75,7 @@ def test_same_text_whatever_the_presentation(recognizer, clean_drawings, transfo
 
 def test_confidence_is_calibrated_and_separates_right_from_wrong(recognizer, trained_model):
     _, val = trained_model
-    predictions = recognizer.predict_normalized([val.image(i) for i in range(len(val))])
+    predictions = recognizer.predict_normalized(val.images())
     right = [p.confidence for p, label in zip(predictions, val.labels, strict=True) if p.text == label]
     wrong = [p.confidence for p, label in zip(predictions, val.labels, strict=True) if p.text != label]
     assert right and wrong

@@ -161,6 +161,7 @@ def test_trial_worse_than_the_median_is_pruned_and_marked(sweep_params, tracking
 def test_two_workers_share_one_study_on_postgresql(sweep_params, tmp_path, postgres):
     path, params = sweep_params
     storage = postgres.create_database("optuna_shared")
+    optuna.storages.RDBStorage(storage)  # the first worker (or an admin) creates Optuna's tables once
     raised = yaml.safe_load(path.read_text())
     raised["sweep"]["n_trials"] = 6
     path.write_text(yaml.safe_dump(raised))
