@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import mlflow
@@ -158,6 +159,19 @@ def test_trial_worse_than_the_median_is_pruned_and_marked(sweep_params, tracking
     assert pruned_runs[0].data.tags["mlflow.parentRunId"] == summary["parent_run_id"]
 
 
+def wait_for_first_trial(name: str, storage: str, timeout: float = 180) -> None:
+    """Wait until the first worker has created the study and queued its first trial (as the README says)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if optuna.load_study(study_name=name, storage=storage).trials:
+                return
+        except KeyError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError("the first worker created no trial")
+
+
 def test_two_workers_share_one_study_on_postgresql(sweep_params, tmp_path, postgres):
     path, params = sweep_params
     storage = postgres.create_database("optuna_shared")
@@ -176,6 +190,8 @@ def test_two_workers_share_one_study_on_postgresql(sweep_params, tmp_path, postg
         workers.append(
             subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         )
+        if index == 0:
+            wait_for_first_trial(sweep.study_name(params), storage)
     outputs = [worker.communicate(timeout=600)[0] for worker in workers]
     assert [worker.returncode for worker in workers] == [0, 0], "\n".join(o[-3000:] for o in outputs)
 
