@@ -3,7 +3,7 @@
 The new version and the current champion are scored on the same validation data (the packed
 validation split). The alias moves only when the new version's exact match is higher by more
 than ``min_improvement``, or when there is no champion. The decision is written to the
-version's tags, the MLflow run and ``decision.json``. A champion saved in a model format this
+version's tags, the MLflow run and ``register.decision_file``. A champion saved in a model format this
 code cannot read (an older release) does not take part: the new version takes the alias.
 """
 
