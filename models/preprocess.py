@@ -22,7 +22,8 @@ WIDTH_MULTIPLE = 4
 WORKING_MAX_SIDE = 768
 MARGIN_FRACTION = 0.12
 MIN_CONTRAST = 0.12
-INK_THRESHOLD = 0.25
+INK_THRESHOLD = 0.12
+CROP_LEVEL = 0.15  # a row or column is part of the number once a pixel in it reaches this (faint strokes too)
 MAX_PIXELS = 40_000_000
 BACKGROUND_MAP_MIN_SIDE = 96
 
@@ -141,8 +142,8 @@ def normalize(source: ImageSource) -> np.ndarray:
         raise NoInkError("no number found: the image is blank")
     ink = np.clip(ink / peak, 0.0, 1.0)
     ink = np.clip((ink - INK_THRESHOLD) / (1.0 - INK_THRESHOLD), 0.0, 1.0)
-    rows = np.flatnonzero(ink.max(axis=1) > 0.5)
-    cols = np.flatnonzero(ink.max(axis=0) > 0.5)
+    rows = np.flatnonzero(ink.max(axis=1) > CROP_LEVEL)
+    cols = np.flatnonzero(ink.max(axis=0) > CROP_LEVEL)
     if rows.size == 0 or cols.size == 0:
         raise NoInkError("no number found: the image is blank")
     ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]

@@ -92,6 +92,7 @@ class Objective:
                 batch_size=self.params["batch_size"],
                 patience=self.params["patience"],
                 seed=self.params["seed"],
+                precision=self.params.get("precision", "auto"),
                 progress_bar=False,
                 monitor=self.params["monitor"],
                 callbacks=[PyTorchLightningPruningCallback(trial, monitor=self.params["monitor"])],

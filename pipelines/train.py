@@ -25,7 +25,7 @@ from models.recognizer import Recognizer, save_model_file
 from models.registry import log_model_file
 from pipelines.packed_data import PackedSet
 from pipelines.params import load_section, stage_arguments
-from pipelines.training import MODEL_KEYS, RunSettings, calibrate, fit, model_hparams
+from pipelines.training import MODEL_KEYS, RunSettings, calibrate, fit, model_hparams, resolve_precision
 
 log = logging.getLogger("pipelines.train")
 
@@ -79,7 +79,16 @@ def main(argv: list[str] | None = None) -> None:
         mlflow.set_tags(
             {"digitify.stage": "train", **({"digitify.sweep_run_id": sweep["parent_run_id"]} if sweep else {})}
         )
-        mlflow.log_params({**hparams, "train_images": len(train), "val_images": len(val), "seed": params["seed"]})
+        precision = resolve_precision(params.get("precision", "auto"))
+        mlflow.log_params(
+            {
+                **hparams,
+                "train_images": len(train),
+                "val_images": len(val),
+                "seed": params["seed"],
+                "precision": precision,
+            }
+        )
         logger = MLFlowLogger(tracking_uri=mlflow.get_tracking_uri(), run_id=run.info.run_id)
         settings = RunSettings(
             max_epochs=params["max_epochs"],
@@ -87,6 +96,7 @@ def main(argv: list[str] | None = None) -> None:
             batch_size=params["batch_size"],
             patience=params["patience"],
             seed=params["seed"],
+            precision=precision,
             checkpoint_dir=output / "checkpoints",
             logger=logger,
         )

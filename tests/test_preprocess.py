@@ -77,6 +77,17 @@ def test_colour_photo_with_uneven_light(drawn_number):
     assert close(normalize(photo), normalize(drawn_number("2024", height=120)), tolerance=0.1)
 
 
+def test_a_faint_last_digit_stays_in_the_crop(drawn_number):
+    """A light pencil digit beside dark ones is part of the number, not background to crop away."""
+    dark = np.asarray(drawn_number("47", height=60), dtype=np.float32)
+    faint = 255 - 0.3 * (255 - np.asarray(drawn_number("1", height=60), dtype=np.float32))
+    both = Image.fromarray(np.concatenate([dark, faint], axis=1).astype(np.uint8))
+    out = normalize(both)
+    assert out.shape[1] > normalize(Image.fromarray(dark.astype(np.uint8))).shape[1] + 8
+    right = out[:, 3 * out.shape[1] // 4 :]
+    assert right.max() > 0.15, "the faint 1 was cut off or thresholded away"
+
+
 def test_same_result_from_bytes_array_path_and_pil(drawn_number, tmp_path):
     image = drawn_number("0.5")
     path = tmp_path / "n.png"

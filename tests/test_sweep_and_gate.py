@@ -12,13 +12,14 @@ from pathlib import Path
 import mlflow
 import optuna
 import pytest
+import torch
 import yaml
 from optuna.trial import TrialState, create_trial
 
 from models.recognizer import save_model_file
 from models.registry import CHAMPION_ALIAS, MODEL_NAME, log_model_file
 from pipelines import register, sweep
-from pipelines.training import RunSettings, fit
+from pipelines.training import RunSettings, fit, resolve_precision
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,6 +81,16 @@ def test_worse_model_is_registered_but_does_not_take_the_alias(tmp_path, trackin
     assert str(client.get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS).version) == "1"
     assert client.get_model_version(MODEL_NAME, "2").tags["decision"] == "not promoted"
     assert "does not beat champion v1" in client.get_model_version(MODEL_NAME, "2").tags["decision_reason"]
+
+
+@pytest.mark.parametrize(("bf16_cpu", "expected"), [(True, "bf16-mixed"), (False, "32-true")])
+def test_auto_precision_follows_the_cpu(monkeypatch, bf16_cpu, expected):
+    """``auto`` trains in bf16 only where oneDNN runs it natively (a CPU without it is faked)."""
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: bf16_cpu)
+    assert resolve_precision("auto") == expected
+    assert resolve_precision("32-true") == "32-true"
+    with pytest.raises(ValueError, match="precision must be one of"):
+        resolve_precision("fp8")
 
 
 def test_gate_decision_rule():
