@@ -74,7 +74,8 @@ class CRNN(nn.Module):
         batch, channels, height, steps = features.shape
         columns = features.permute(3, 0, 1, 2).reshape(steps, batch, channels * height)  # (T, B, C*4)
         sequence, _ = self.rnn(torch.relu(self.project(columns)))  # (T, B, 2H)
-        return self.head(sequence).float().log_softmax(dim=-1)  # (T, B, NUM_CLASSES), fp32 under autocast too
+        with torch.autocast(sequence.device.type, enabled=False):  # scores in fp32 under mixed precision too
+            return self.head(sequence.float()).log_softmax(dim=-1)  # (T, B, NUM_CLASSES)
 
 
 def output_lengths(widths: torch.Tensor) -> torch.Tensor:

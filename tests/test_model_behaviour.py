@@ -79,5 +79,8 @@ def test_confidence_is_calibrated_and_separates_right_from_wrong(recognizer, tra
     right = [p.confidence for p, label in zip(predictions, val.labels, strict=True) if p.text == label]
     wrong = [p.confidence for p, label in zip(predictions, val.labels, strict=True) if p.text != label]
     assert right and wrong
-    assert np.mean(right) > np.mean(wrong) + 0.1
+    # the chance that a right answer is more confident than a wrong one (AUROC); constant or
+    # random confidences give 0.5
+    auroc = np.mean([(r > w) + 0.5 * (r == w) for r in right for w in wrong])
+    assert auroc > 0.62
     assert abs(np.mean([p.confidence for p in predictions]) - len(right) / len(predictions)) < 0.05
