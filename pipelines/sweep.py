@@ -64,7 +64,17 @@ def study_name(params: dict[str, Any]) -> str:
     """A name that changes when the search setup or the packed data change, so that a changed sweep
     starts a new study while an interrupted one resumes.
     """
-    keys = ("space", "defaults", "monitor", "train_subset", "val_subset", "max_epochs", "batch_size", "seed")
+    keys = (
+        "space",
+        "defaults",
+        "monitor",
+        "train_subset",
+        "val_subset",
+        "max_epochs",
+        "batch_size",
+        "seed",
+        "precision",
+    )
     setup = json.dumps({k: params[k] for k in keys}, sort_keys=True).encode()
     digest = hashlib.sha256(setup)
     for split in ("train", "val"):
@@ -92,7 +102,7 @@ class Objective:
                 batch_size=self.params["batch_size"],
                 patience=self.params["patience"],
                 seed=self.params["seed"],
-                precision=self.params.get("precision", "auto"),
+                precision=self.params["precision"],
                 progress_bar=False,
                 monitor=self.params["monitor"],
                 callbacks=[PyTorchLightningPruningCallback(trial, monitor=self.params["monitor"])],

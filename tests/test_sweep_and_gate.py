@@ -123,6 +123,15 @@ def sweep_params(tmp_path, trained_model) -> tuple[Path, dict]:
     return path, {**yaml.safe_load(path.read_text())["sweep"], "defaults": yaml.safe_load(path.read_text())["model"]}
 
 
+def test_study_name_follows_every_setting_that_changes_a_trial(sweep_params):
+    _, params = sweep_params
+    name = sweep.study_name(params)
+    assert sweep.study_name(dict(params)) == name
+    assert params["precision"] == "auto"
+    for key, value in [("precision", "32-true"), ("max_epochs", params["max_epochs"] + 1)]:
+        assert sweep.study_name({**params, key: value}) != name, key
+
+
 def test_sweep_resumes_without_losing_finished_trials(sweep_params, tracking):
     path, params = sweep_params
     sweep.main(["--params", str(path)])
