@@ -1,4 +1,4 @@
-"""The one augmentation pipeline every generated data source uses (fonts, pen strokes).
+"""Augmentation, in two places: when a data source draws its images, and when training reads them.
 
 The renderers draw dark ink on a plain white background; :func:`build_augmenter` turns
 that into what users send: a slightly warped, re-inked number on a canvas or a sheet of
@@ -12,6 +12,10 @@ Usage::
 
     augment = build_augmenter(0.7, seed=1)
     out = augment(image=ink_on_white)["image"]
+
+:func:`build_jitter` is the training-time half: it redraws the geometry of an image already
+through ``models.preprocess.normalize`` (ink high, ``TARGET_HEIGHT`` rows), so every epoch
+sees each stored image slanted, stretched and inked a little differently.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import Any
 import albumentations as A  # noqa: N812 (the library's documented alias)
 import cv2
 import numpy as np
+
+from models.preprocess import MAX_WIDTH, MIN_WIDTH, WIDTH_MULTIPLE
 
 WHITE = 255
 
@@ -72,6 +78,57 @@ def build_augmenter(
         A.ImageCompression(quality_range=(max(20, int(90 - 60 * s)), 95), p=0.35 * min(s, 1.0)),
     ]
     return _seeded(A.Compose(transforms), seed)
+
+
+def build_jitter(strength: float, seed: int | None) -> A.Compose:
+    """Build the training-time jitter for normalized images (uint8, ink 255 on 0, fixed height).
+
+    Width stretch, slant, a small rotation and vertical shift, a gentle elastic warp and one
+    pixel more or less of stroke, each scaled by ``strength`` (0 = no change). The height
+    stays; the width changes with the stretch and stays a multiple of ``WIDTH_MULTIPLE``.
+    """
+    s = float(np.clip(strength, 0.0, 1.5))
+    if s == 0.0:
+        return _seeded(A.Compose([]), seed)
+    transforms = [
+        WidthStretch(limit=0.15 * s, p=1.0),
+        A.Affine(
+            rotate=(-3 * s, 3 * s),
+            shear={"x": (-12 * s, 12 * s), "y": (0, 0)},
+            scale={"x": (1, 1), "y": (1 - 0.1 * s, 1 + 0.03 * s)},
+            translate_percent={"x": (0, 0), "y": (-0.04 * s, 0.04 * s)},
+            border_mode=cv2.BORDER_CONSTANT,
+            fill=0,
+            p=0.7,
+        ),
+        A.ElasticTransform(alpha=6 * s, sigma=3, border_mode=cv2.BORDER_CONSTANT, fill=0, p=0.3),
+        A.OneOf(
+            [A.Morphological(scale=(2, 2), operation="dilation"), A.Morphological(scale=(2, 2), operation="erosion")],
+            p=0.3,
+        ),
+    ]
+    return _seeded(A.Compose(transforms), seed)
+
+
+class WidthStretch(A.ImageOnlyTransform):
+    """Stretch or squeeze the width by up to ``limit`` (log scale), keeping the height and the width's multiple."""
+
+    def __init__(self, limit: float = 0.15, p: float = 1.0) -> None:
+        super().__init__(p=p)
+        self.limit = limit
+
+    def apply(self, img: np.ndarray, **params: Any) -> np.ndarray:
+        """Resize to a random width near the original (a multiple of ``WIDTH_MULTIPLE``)."""
+        factor = float(np.exp(self.random_generator.uniform(-self.limit, self.limit)))
+        width = round(img.shape[1] * factor / WIDTH_MULTIPLE) * WIDTH_MULTIPLE
+        width = int(np.clip(width, MIN_WIDTH, MAX_WIDTH))
+        if width == img.shape[1]:
+            return img
+        return cv2.resize(img, (width, img.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+    def get_transform_init_args_names(self) -> tuple[str, ...]:
+        """Arguments albumentations serialises."""
+        return ("limit",)
 
 
 def _seeded(compose: A.Compose, seed: int | None) -> A.Compose:

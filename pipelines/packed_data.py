@@ -1,14 +1,16 @@
 """Normalized training data: labelled folders passed once through ``models.preprocess.normalize``,
-packed into compact arrays, and served to Lightning as width-bucketed batches.
+packed into compact arrays, and served to Lightning as width-bucketed batches (training images
+jittered afresh every epoch by ``pipelines.augment.build_jitter``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
@@ -17,6 +19,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from models.charset import encode
 from models.preprocess import ImageDecodeError, NoInkError, collate, normalize
+from pipelines.augment import build_jitter
 from pipelines.labelled_folder import Sample, read_folder
 
 log = logging.getLogger(__name__)
@@ -101,16 +104,21 @@ def pack_folders(folders: dict[str, Path], workers: int = 2) -> PackedSet:
 
 
 class PackedDataset(Dataset):
-    """A PackedSet as a torch Dataset of ``(image, label)``."""
+    """A PackedSet as a torch Dataset of ``(image, label)``, each image jittered when ``jitter`` is given."""
 
-    def __init__(self, packed: PackedSet) -> None:
+    def __init__(self, packed: PackedSet, jitter: Callable[..., dict[str, Any]] | None = None) -> None:
         self.packed = packed
+        self.jitter = jitter
 
     def __len__(self) -> int:
         return len(self.packed)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, str]:
-        return self.packed.image(index), self.packed.labels[index]
+        if self.jitter is None:
+            return self.packed.image(index), self.packed.labels[index]
+        start, end = self.packed.offsets[index], self.packed.offsets[index + 1]
+        pixels = np.ascontiguousarray(self.packed.pixels[:, start:end])
+        return self.jitter(image=pixels)["image"].astype(np.float32) / 255.0, self.packed.labels[index]
 
 
 def collate_batch(items: list[tuple[np.ndarray, str]]) -> tuple:
@@ -152,21 +160,24 @@ class WidthBucketSampler(Sampler[list[int]]):
 
 
 class PackedDataModule(pl.LightningDataModule):
-    """Train and validation PackedSets as Lightning dataloaders."""
+    """Train and validation PackedSets as Lightning dataloaders; ``jitter`` is the training images' jitter strength."""
 
-    def __init__(self, train: PackedSet, val: PackedSet, batch_size: int = 64, seed: int = 0) -> None:
+    def __init__(
+        self, train: PackedSet, val: PackedSet, batch_size: int = 64, seed: int = 0, jitter: float = 0.0
+    ) -> None:
         super().__init__()
         self.train_set, self.val_set = train, val
-        self.batch_size, self.seed = batch_size, seed
+        self.batch_size, self.seed, self.jitter = batch_size, seed, jitter
 
-    def _loader(self, packed: PackedSet, shuffle: bool) -> DataLoader:
-        sampler = WidthBucketSampler(packed.widths(), self.batch_size, shuffle, self.seed)
-        return DataLoader(PackedDataset(packed), batch_sampler=sampler, collate_fn=collate_batch)
+    def _loader(self, dataset: PackedDataset, shuffle: bool) -> DataLoader:
+        sampler = WidthBucketSampler(dataset.packed.widths(), self.batch_size, shuffle, self.seed)
+        return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_batch)
 
     def train_dataloader(self) -> DataLoader:
-        """Shuffled, width-bucketed training batches."""
-        return self._loader(self.train_set, shuffle=True)
+        """Shuffled, width-bucketed, jittered training batches."""
+        jitter = build_jitter(self.jitter, self.seed) if self.jitter > 0 else None
+        return self._loader(PackedDataset(self.train_set, jitter), shuffle=True)
 
     def val_dataloader(self) -> DataLoader:
-        """Validation batches in a fixed order."""
-        return self._loader(self.val_set, shuffle=False)
+        """Validation batches in a fixed order, as stored."""
+        return self._loader(PackedDataset(self.val_set), shuffle=False)

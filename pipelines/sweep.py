@@ -74,6 +74,7 @@ def study_name(params: dict[str, Any]) -> str:
         "batch_size",
         "seed",
         "precision",
+        "jitter",
     )
     setup = json.dumps({k: params[k] for k in keys}, sort_keys=True).encode()
     digest = hashlib.sha256(setup)
@@ -103,6 +104,7 @@ class Objective:
                 patience=self.params["patience"],
                 seed=self.params["seed"],
                 precision=self.params["precision"],
+                jitter=self.params["jitter"],
                 progress_bar=False,
                 monitor=self.params["monitor"],
                 callbacks=[PyTorchLightningPruningCallback(trial, monitor=self.params["monitor"])],

@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
                 "val_images": len(val),
                 "seed": params["seed"],
                 "precision": precision,
+                "jitter": params["jitter"],
             }
         )
         logger = MLFlowLogger(tracking_uri=mlflow.get_tracking_uri(), run_id=run.info.run_id)
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> None:
             patience=params["patience"],
             seed=params["seed"],
             precision=precision,
+            jitter=params["jitter"],
             checkpoint_dir=output / "checkpoints",
             logger=logger,
         )

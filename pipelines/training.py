@@ -52,6 +52,7 @@ class RunSettings:
     seed: int = 0
     monitor: str = "val_exact_match"
     precision: str = "auto"
+    jitter: float = 0.0
     checkpoint_dir: Path | None = None
     progress_bar: bool = True
     callbacks: list[Callback] = field(default_factory=list)
@@ -109,7 +110,8 @@ def fit(train: PackedSet, val: PackedSet, hparams: dict[str, Any], settings: Run
         default_root_dir=str(settings.checkpoint_dir),
         num_sanity_val_steps=0,
     )
-    trainer.fit(module, datamodule=PackedDataModule(train, val, settings.batch_size, settings.seed))
+    data = PackedDataModule(train, val, settings.batch_size, settings.seed, settings.jitter)
+    trainer.fit(module, datamodule=data)
     if checkpoint.best_model_score is None:
         raise RuntimeError(f"training logged no {settings.monitor}: no validation epoch finished in time")
     best_score = float(checkpoint.best_model_score)

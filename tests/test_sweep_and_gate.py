@@ -128,7 +128,7 @@ def test_study_name_follows_every_setting_that_changes_a_trial(sweep_params):
     name = sweep.study_name(params)
     assert sweep.study_name(dict(params)) == name
     assert params["precision"] == "auto"
-    for key, value in [("precision", "32-true"), ("max_epochs", params["max_epochs"] + 1)]:
+    for key, value in [("precision", "32-true"), ("max_epochs", params["max_epochs"] + 1), ("jitter", 0.0)]:
         assert sweep.study_name({**params, key: value}) != name, key
 
 

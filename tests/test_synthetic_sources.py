@@ -8,14 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 from PIL import Image
 
 from models.charset import CHARSET
-from models.preprocess import normalize
+from models.preprocess import MAX_WIDTH, TARGET_HEIGHT, WIDTH_MULTIPLE, normalize
 from pipelines import pen_strokes, synthetic_fonts
-from pipelines.augment import build_augmenter
+from pipelines.augment import build_augmenter, build_jitter
 from pipelines.labelled_folder import LABELS_FILE, read_folder
+from pipelines.packed_data import PackedDataModule, pack
 
 REPO = Path(__file__).resolve().parents[1]
 FONTS_DIR = REPO / "node_modules" / "@fontsource"
@@ -148,3 +150,43 @@ def test_augmenter_keeps_layout_and_a_readable_number(layout: str) -> None:
         assert out.ndim == image.ndim
         assert normalize(out).max() > 0.5
     assert np.array_equal(build_augmenter(0.0, seed=3)(image=image)["image"], image)
+
+
+def two_bars() -> np.ndarray:
+    """A normalized image of two vertical bars (ink 1 on 0)."""
+    image = np.full((60, 160), 255, np.uint8)
+    image[15:45, 20:26] = 0
+    image[15:45, 60:66] = 0
+    return normalize(image)
+
+
+def test_jitter_keeps_the_normalized_form_and_varies_the_image() -> None:
+    pixels = np.round(two_bars() * 255).astype(np.uint8)
+    jitter = build_jitter(1.0, seed=5)
+    outputs = [jitter(image=pixels)["image"] for _ in range(20)]
+    for out in outputs:
+        assert out.dtype == np.uint8
+        assert out.shape[0] == TARGET_HEIGHT
+        assert out.shape[1] % WIDTH_MULTIPLE == 0 and out.shape[1] <= MAX_WIDTH
+        assert out.max() > 128  # the ink survives
+        assert abs(int((out > 128).sum()) - int((pixels > 128).sum())) < 0.6 * (pixels > 128).sum()
+    assert len({out.tobytes() for out in outputs}) == len(outputs)
+    assert len({out.shape[1] for out in outputs}) > 1
+    again = build_jitter(1.0, seed=5)
+    assert all(np.array_equal(again(image=pixels)["image"], out) for out in outputs)
+    assert np.array_equal(build_jitter(0.0, seed=5)(image=pixels)["image"], pixels)
+
+
+def test_training_batches_are_jittered_afresh_each_epoch_and_validation_is_not() -> None:
+    images = [two_bars() for _ in range(6)]
+    packed = pack(images, ["11"] * 6, ["test"] * 6)
+    data = PackedDataModule(packed, packed, batch_size=6, seed=0, jitter=1.0)
+    train = data.train_dataloader()
+    first, second = next(iter(train)), next(iter(train))
+    assert first[4] == second[4] == ["11"] * 6
+    assert not torch.equal(first[0][..., : first[1].min()], second[0][..., : second[1].min()])
+    stored = torch.from_numpy(np.stack(images))[:, None]
+    assert not torch.equal(first[0][..., : stored.shape[-1]], stored)
+    val = data.val_dataloader()
+    assert torch.equal(next(iter(val))[0], stored)
+    assert torch.equal(next(iter(val))[0], next(iter(val))[0])
