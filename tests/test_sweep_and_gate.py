@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -192,6 +193,17 @@ def wait_for_first_trial(name: str, storage: str, timeout: float = 180) -> None:
     raise AssertionError("the first worker created no trial")
 
 
+def wait_for_a_finished_trial_of(pid: int, name: str, storage: str, timeout: float = 300) -> None:
+    """Wait until the worker with process id ``pid`` has finished a trial of the study."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        trials = optuna.load_study(study_name=name, storage=storage).trials
+        if any(t.state in sweep.FINISHED and t.user_attrs.get("worker", "").endswith(f":{pid}") for t in trials):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"worker {pid} finished no trial")
+
+
 def test_two_workers_share_one_study_on_postgresql(sweep_params, tmp_path, postgres):
     path, params = sweep_params
     storage = postgres.create_database("optuna_shared")
@@ -199,23 +211,36 @@ def test_two_workers_share_one_study_on_postgresql(sweep_params, tmp_path, postg
     raised = yaml.safe_load(path.read_text())
     raised["sweep"]["n_trials"] = 6
     path.write_text(yaml.safe_dump(raised))
-    workers = []
-    for index in range(2):
-        env = {
-            **os.environ,
-            "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / f'worker{index}.db'}",
-            "PYTHONPATH": str(ROOT),
-        }
-        command = [sys.executable, "-m", "pipelines.sweep", "--params", str(path), "--storage", storage]
-        workers.append(
-            subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        )
-        if index == 0:
-            wait_for_first_trial(sweep.study_name(params), storage)
-    outputs = [worker.communicate(timeout=600)[0] for worker in workers]
-    assert [worker.returncode for worker in workers] == [0, 0], "\n".join(o[-3000:] for o in outputs)
+    name = sweep.study_name(params)
+    logs = [tmp_path / f"worker{index}.log" for index in range(2)]
+    workers: list[subprocess.Popen] = []
+    try:
+        for index in range(2):
+            env = {
+                **os.environ,
+                "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / f'worker{index}.db'}",
+                "PYTHONPATH": str(ROOT),
+            }
+            command = [sys.executable, "-m", "pipelines.sweep", "--params", str(path), "--storage", storage]
+            with logs[index].open("w") as log:
+                workers.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+            if index == 0:
+                wait_for_first_trial(name, storage)
+                # Trials this small take about a second: pause the first worker until the second has
+                # finished one of its own, or the first may end the study before the second has started.
+                workers[0].send_signal(signal.SIGSTOP)
+        wait_for_a_finished_trial_of(workers[1].pid, name, storage)
+    except BaseException:
+        for worker in workers:
+            worker.kill()
+        raise
+    finally:
+        if workers:
+            workers[0].send_signal(signal.SIGCONT)
+    returncodes = [worker.wait(timeout=600) for worker in workers]
+    assert returncodes == [0, 0], "\n".join(log.read_text()[-3000:] for log in logs)
 
-    study = optuna.load_study(study_name=sweep.study_name(params), storage=storage)
+    study = optuna.load_study(study_name=name, storage=storage)
     finished = [t for t in study.trials if t.state in sweep.FINISHED]
     assert len(finished) >= 6
     assert len({t.user_attrs["worker"] for t in finished}) == 2

@@ -1,4 +1,4 @@
-"""Data tests for the generated sources: the synthetic_fonts and pen_strokes stages on tiny parameters."""
+"""Data tests for the generated sources (synthetic_fonts and pen_strokes on tiny parameters) and the augmentation."""
 
 from __future__ import annotations
 
