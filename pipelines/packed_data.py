@@ -37,9 +37,13 @@ class PackedSet:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def stored(self, index: int) -> np.ndarray:
+        """Image ``index`` as stored: a uint8 view (ink 255 on 0)."""
+        return self.pixels[:, self.offsets[index] : self.offsets[index + 1]]
+
     def image(self, index: int) -> np.ndarray:
         """The normalized float32 image ``index``."""
-        return self.pixels[:, self.offsets[index] : self.offsets[index + 1]].astype(np.float32) / 255.0
+        return self.stored(index).astype(np.float32) / 255.0
 
     def images(self) -> list[np.ndarray]:
         """Every normalized float32 image, in order."""
@@ -116,8 +120,7 @@ class PackedDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[np.ndarray, str]:
         if self.jitter is None:
             return self.packed.image(index), self.packed.labels[index]
-        start, end = self.packed.offsets[index], self.packed.offsets[index + 1]
-        pixels = np.ascontiguousarray(self.packed.pixels[:, start:end])
+        pixels = np.ascontiguousarray(self.packed.stored(index))
         return self.jitter(image=pixels)["image"].astype(np.float32) / 255.0, self.packed.labels[index]
 
 

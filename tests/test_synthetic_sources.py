@@ -136,11 +136,17 @@ def test_fonts_stage_without_fonts_says_to_run_npm_ci(tmp_path: Path) -> None:
         synthetic_fonts.main(["--params", str(params)])
 
 
-@pytest.mark.parametrize("layout", ["grey", "rgb"])
-def test_augmenter_keeps_layout_and_a_readable_number(layout: str) -> None:
+def two_bars_on_white() -> np.ndarray:
+    """Two dark vertical bars on white, a stand-in for a drawn number."""
     image = np.full((60, 160), 255, np.uint8)
     image[15:45, 20:26] = 0
     image[15:45, 60:66] = 0
+    return image
+
+
+@pytest.mark.parametrize("layout", ["grey", "rgb"])
+def test_augmenter_keeps_layout_and_a_readable_number(layout: str) -> None:
+    image = two_bars_on_white()
     if layout == "rgb":
         image = np.stack([image] * 3, axis=-1)
     augment = build_augmenter(1.0, seed=3)
@@ -153,11 +159,8 @@ def test_augmenter_keeps_layout_and_a_readable_number(layout: str) -> None:
 
 
 def two_bars() -> np.ndarray:
-    """A normalized image of two vertical bars (ink 1 on 0)."""
-    image = np.full((60, 160), 255, np.uint8)
-    image[15:45, 20:26] = 0
-    image[15:45, 60:66] = 0
-    return normalize(image)
+    """The two bars, normalized (ink 1 on 0)."""
+    return normalize(two_bars_on_white())
 
 
 def test_jitter_keeps_the_normalized_form_and_varies_the_image() -> None:
