@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from models.preprocess import collate, normalize
 from models.recognizer import Recognizer
 from models.registry import CHAMPION_URI, fetch_model_file
-from pipelines.labelled_folder import read_folder
+from pipelines.common.labelled_folder import read_folder
 
 
 def time_batches(recognizer: Recognizer, arrays: list, batch_size: int, repeats: int) -> list[float]:

@@ -4,7 +4,8 @@ layer scores each column over the CTC classes. It knows nothing of training.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import torch
 from torch import nn
@@ -18,16 +19,38 @@ WIDTH_STRIDE = 4
 
 @dataclass(frozen=True)
 class CRNNConfig:
-    """The architecture's knobs; saved with the weights so a model file rebuilds itself."""
+    """The model's settings, the one carrier from ``params.yaml: model`` to the saved model file.
 
-    cnn_width: int = 32
-    lstm_hidden: int = 128
-    lstm_layers: int = 2
-    dropout: float = 0.2
+    The architecture (rebuilds the network from a model file) and the optimiser settings it was
+    trained with. There are no code defaults: every value comes from the parameters.
+    """
 
-    def to_dict(self) -> dict:
-        """The config as a plain dict (for model files and MLflow params)."""
+    cnn_width: int
+    lstm_hidden: int
+    lstm_layers: int
+    dropout: float
+    learning_rate: float
+    weight_decay: float
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> CRNNConfig:
+        """Build from a dict of settings (``params.yaml: model``, maybe with sweep overrides); every key
+        must be a field and every field present, else ValueError naming them.
+        """
+        names = [f.name for f in fields(cls)]
+        unknown = sorted(set(params) - set(names))
+        missing = [name for name in names if name not in params]
+        if unknown or missing:
+            raise ValueError(f"model settings: unknown {unknown}, missing {missing} (fields: {', '.join(names)})")
+        return cls(**params)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config as a plain dict (for model files, checkpoints and MLflow params)."""
         return asdict(self)
+
+    def replace(self, **changes: Any) -> CRNNConfig:
+        """A copy with some settings changed (unknown names raise ValueError)."""
+        return CRNNConfig.from_params({**self.to_dict(), **changes})
 
 
 def _conv(in_channels: int, out_channels: int) -> list[nn.Module]:
@@ -42,9 +65,9 @@ def _conv(in_channels: int, out_channels: int) -> list[nn.Module]:
 class CRNN(nn.Module):
     """CNN + BiLSTM + linear CTC head over ``NUM_CLASSES`` classes (blank included)."""
 
-    def __init__(self, config: CRNNConfig | None = None) -> None:
+    def __init__(self, config: CRNNConfig) -> None:
         super().__init__()
-        self.config = config or CRNNConfig()
+        self.config = config
         c = self.config.cnn_width
         self.cnn = nn.Sequential(
             *_conv(1, c),

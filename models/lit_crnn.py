@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import lightning.pytorch as pl
 import torch
 from torch import nn
@@ -14,18 +16,12 @@ from models.metrics import character_error_rate, exact_match
 class LitCRNN(pl.LightningModule):
     """Trains a CRNN with CTC. Batches are ``(images, widths, targets, target_lengths, labels)``."""
 
-    def __init__(
-        self,
-        cnn_width: int = 32,
-        lstm_hidden: int = 128,
-        lstm_layers: int = 2,
-        dropout: float = 0.2,
-        learning_rate: float = 2e-3,
-        weight_decay: float = 1e-4,
-    ) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
+        """``config`` is a :class:`CRNNConfig` as a dict (so checkpoints hold plain data)."""
         super().__init__()
         self.save_hyperparameters()
-        self.model = CRNN(CRNNConfig(cnn_width, lstm_hidden, lstm_layers, dropout))
+        self.config = CRNNConfig.from_params(config)
+        self.model = CRNN(self.config)
         self.ctc = nn.CTCLoss(blank=0, zero_infinity=True)
         self._val_predictions: list[str] = []
         self._val_labels: list[str] = []
@@ -71,11 +67,11 @@ class LitCRNN(pl.LightningModule):
     def configure_optimizers(self) -> dict:
         """AdamW with a one-cycle learning-rate schedule over the whole run."""
         optimizer = torch.optim.AdamW(
-            self.parameters(), lr=self.hparams.learning_rate, weight_decay=self.hparams.weight_decay
+            self.parameters(), lr=self.config.learning_rate, weight_decay=self.config.weight_decay
         )
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
             optimizer,
-            max_lr=self.hparams.learning_rate,
+            max_lr=self.config.learning_rate,
             total_steps=int(self.trainer.estimated_stepping_batches),
             pct_start=0.15,
         )

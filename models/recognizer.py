@@ -23,7 +23,8 @@ from models.decoding import Decoded, beam_decode, greedy_decode
 from models.preprocess import ImageSource, collate, normalize
 
 # Version 2: the calibration maps the sum of character log-probabilities (models.decoding).
-MODEL_FORMAT = "digitify-crnn/2"
+# Version 3: the config is the whole CRNNConfig (architecture and optimiser settings).
+MODEL_FORMAT = "digitify-crnn/3"
 
 
 class ModelFileError(ValueError):
@@ -60,10 +61,10 @@ def save_model_file(
     return path
 
 
-def random_model_file(path: str | Path, config: CRNNConfig | None = None, seed: int = 0) -> Path:
+def random_model_file(path: str | Path, config: CRNNConfig, seed: int = 0) -> Path:
     """Write an untrained model file: any valid model, for tests of code around the model."""
     torch.manual_seed(seed)
-    return save_model_file(path, CRNN(config or CRNNConfig()), metadata={"untrained": True})
+    return save_model_file(path, CRNN(config), metadata={"untrained": True})
 
 
 def load_model_file(path: str | Path) -> tuple[CRNN, Calibration, dict[str, Any]]:
@@ -79,7 +80,11 @@ def load_model_file(path: str | Path) -> tuple[CRNN, Calibration, dict[str, Any]
         raise ModelFileError(f"{path}: not a {MODEL_FORMAT} model file")
     if payload["charset"] != CHARSET:
         raise ModelFileError(f"{path}: trained for charset {payload['charset']!r}, this code reads {CHARSET!r}")
-    model = CRNN(CRNNConfig(**payload["config"]))
+    try:
+        config = CRNNConfig.from_params(payload["config"])
+    except ValueError as exc:
+        raise ModelFileError(f"{path}: {exc}") from exc
+    model = CRNN(config)
     model.load_state_dict(payload["state_dict"])
     model.eval()
     return model, Calibration(**payload["calibration"]), dict(payload["metadata"])

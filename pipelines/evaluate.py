@@ -21,9 +21,9 @@ from pathlib import Path
 from models.preprocess import ImageDecodeError, NoInkError, normalize
 from models.recognizer import ModelFileError, Recognizer
 from models.registry import CHAMPION_URI
-from pipelines.labelled_folder import LABELS_FILE, FolderError, read_folder
-from pipelines.params import DEFAULT_PARAMS, load_section
-from pipelines.scoring import confusion_rows, reliability, score
+from pipelines.common.labelled_folder import LABELS_FILE, FolderError, read_folder
+from pipelines.common.params import DEFAULT_PARAMS, load_section
+from pipelines.common.scoring import confusion_rows, reliability, score
 
 log = logging.getLogger("pipelines.evaluate")
 

@@ -6,8 +6,8 @@ used here: it is kept for ``pipelines.usps_benchmark``.
 
 The composer imitates one writer per number: a digit height, a slant and a spacing habit,
 varied a little per digit (scale, width, slant, rotation, baseline), gaps that sometimes
-close so digits touch or overlap, a pen thickness, and a drawn decimal point (a dot of
-varied size or a short stroke near the baseline, sometimes touching its neighbour).
+close so digits touch or overlap, a pen thickness, and a drawn decimal point
+(``pipelines.common.composition``).
 Writes ``datasets/handwritten/{train,val,test}``: labelled folders plus ``digits.csv``
 naming the real digits each image is made of.
 """
@@ -15,21 +15,13 @@ naming the real digits each image is made of.
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import shutil
-import sys
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw
-from scipy.ndimage import gaussian_filter
 
-from pipelines.augment import build_augmenter
-from pipelines.digit_pools import (
+from pipelines.common.composition import ComposeStyle, DigitSource, NumberSettings, draw_numbers
+from pipelines.common.digit_pools import (
     USPS_FILES,
     DigitPool,
     image_key,
@@ -38,311 +30,13 @@ from pipelines.digit_pools import (
     load_usps,
     split_pool,
 )
-from pipelines.labelled_folder import write_labels
-from pipelines.number_text import sample_number
-from pipelines.params import load_section, stage_arguments
+from pipelines.common.number_text import sample_number
+from pipelines.common.params import start_stage
+from pipelines.common.splits import SPLITS, write_splits
 
 log = logging.getLogger("pipelines.handwritten_numbers")
 
 SECTION = "handwritten_numbers"
-SPLITS = ("train", "val", "test")
-DIGITS_FILE = "digits.csv"
-CHUNK = 200
-
-
-@dataclass(frozen=True)
-class ComposeStyle:
-    """How much one composed number varies: ranges are fractions of the writer's digit height."""
-
-    digit_height: tuple[int, int] = (24, 64)
-    scale_jitter: float = 0.07
-    width_jitter: float = 0.12
-    slant: tuple[float, float] = (-0.15, 0.4)
-    slant_jitter: float = 0.06
-    rotation_deg: float = 4.0
-    baseline_jitter: float = 0.04
-    spacing: tuple[float, float] = (0.08, 0.45)
-    spacing_jitter: float = 0.05
-    touch_fraction: float = 0.08
-    mix_fraction: float = 0.15
-    point_radius: tuple[float, float] = (0.055, 0.11)
-    point_stroke_fraction: float = 0.3
-    thinning: tuple[float, float] = (0.05, 0.35)
-    margin: tuple[float, float] = (0.08, 0.4)
-
-
-class DigitSource:
-    """Picks real digits by label from weighted pools; one pool per number is its "writer"."""
-
-    def __init__(self, pools: Sequence[DigitPool], weights: Sequence[float]) -> None:
-        kept = [(pool, float(w)) for pool, w in zip(pools, weights, strict=True) if len(pool) and w > 0]
-        if not kept:
-            raise ValueError("no digit pool with digits and a positive weight")
-        self.pools = [pool for pool, _ in kept]
-        total = sum(w for _, w in kept)
-        self.weights = np.array([w / total for _, w in kept])
-        self.by_label = [[np.flatnonzero(pool.labels == d) for d in range(10)] for pool in self.pools]
-
-    def writer(self, rng: np.random.Generator) -> int:
-        """Draw the pool a number's digits mostly come from."""
-        return int(rng.choice(len(self.pools), p=self.weights))
-
-    def pick(self, digit: int, pool_index: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
-        """Return a random ink map of ``digit`` from the pool (or, if it has none, another) and its id."""
-        candidates = self.by_label[pool_index][digit]
-        if candidates.size == 0:
-            having = [i for i in range(len(self.pools)) if self.by_label[i][digit].size]
-            if not having:
-                raise ValueError(f"no pool holds the digit {digit}")
-            weights = self.weights[having] / self.weights[having].sum()
-            pool_index = int(rng.choice(having, p=weights))
-            candidates = self.by_label[pool_index][digit]
-        i = int(candidates[rng.integers(candidates.size)])
-        pool = self.pools[pool_index]
-        return pool.images[i], pool.ids[i]
-
-
-def transform_digit(image: np.ndarray, height: float, width_factor: float, shear: float, angle: float) -> np.ndarray:
-    """Scale an ink map to ``height`` pixels (width times ``width_factor``), slant it and rotate it.
-
-    ``shear`` > 0 leans the top to the right; ``angle`` is in degrees. Returns a float32 ink
-    map in [0, 1] sized to the transformed digit.
-    """
-    h0, w0 = image.shape
-    sy = height / h0
-    sx = sy * width_factor
-    theta = np.deg2rad(angle)
-    rotation = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
-    matrix = rotation @ np.array([[1.0, -shear], [0.0, 1.0]]) @ np.diag([sx, sy])
-    corners = matrix @ np.array([[0, w0, 0, w0], [0, 0, h0, h0]], dtype=np.float64)
-    low = corners.min(axis=1)
-    size = np.maximum(1, np.ceil(corners.max(axis=1) - low)).astype(int)
-    inverse = np.linalg.inv(matrix)
-    offset = inverse @ low
-    coefficients = (inverse[0, 0], inverse[0, 1], offset[0], inverse[1, 0], inverse[1, 1], offset[1])
-    out = Image.fromarray(image).transform(
-        (int(size[0]), int(size[1])), Image.Transform.AFFINE, coefficients, resample=Image.Resampling.BILINEAR
-    )
-    return np.asarray(out, dtype=np.float32) / 255.0
-
-
-def draw_point(height: float, style: ComposeStyle, rng: np.random.Generator) -> np.ndarray:
-    """Draw a decimal point for digits ``height`` tall: a filled dot of varied size, or a short stroke."""
-    radius = max(1.3, rng.uniform(*style.point_radius) * height)
-    scale = 4
-    if rng.random() < style.point_stroke_fraction:
-        length = radius * rng.uniform(1.2, 2.2)
-        angle = np.deg2rad(rng.uniform(55, 110))
-        dx, dy = length * np.cos(angle), length * np.sin(angle)
-        width = max(1.0, radius * rng.uniform(0.9, 1.4))
-        box = (int(np.ceil(abs(dx) + 2 * width)) + 2, int(np.ceil(abs(dy) + 2 * width)) + 2)
-        canvas = Image.new("L", (box[0] * scale, box[1] * scale), 0)
-        x0 = (width + 1) if dx >= 0 else (box[0] - width - 1)
-        start = (x0 * scale, (width + 1) * scale)
-        end = ((x0 + dx) * scale, (width + 1 + dy) * scale)
-        ImageDraw.Draw(canvas).line([start, end], fill=255, width=round(width * scale))
-        for point in (start, end):
-            r = width * scale / 2
-            ImageDraw.Draw(canvas).ellipse([point[0] - r, point[1] - r, point[0] + r, point[1] + r], fill=255)
-    else:
-        rx, ry = radius * rng.uniform(0.8, 1.25), radius * rng.uniform(0.8, 1.2)
-        box = (int(np.ceil(2 * rx)) + 2, int(np.ceil(2 * ry)) + 2)
-        canvas = Image.new("L", (box[0] * scale, box[1] * scale), 0)
-        cx, cy = box[0] * scale / 2, box[1] * scale / 2
-        ImageDraw.Draw(canvas).ellipse([cx - rx * scale, cy - ry * scale, cx + rx * scale, cy + ry * scale], fill=255)
-    small = canvas.resize(box, Image.Resampling.BOX)
-    ink = np.asarray(small, dtype=np.float32) / 255.0
-    rows = np.flatnonzero(ink.max(axis=1) > 0.1)
-    cols = np.flatnonzero(ink.max(axis=0) > 0.1)
-    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-
-
-def compose_number(
-    text: str, source: DigitSource, style: ComposeStyle, rng: np.random.Generator
-) -> tuple[np.ndarray, list[str]]:
-    """Compose ``text`` (digits and at most one ``.``) from real digits as one writer would.
-
-    Each piece is placed by the ink it shares rows with, so the gap is the distance
-    between strokes (negative: they touch or overlap), whatever the slant. Returns the
-    float32 ink map in [0, 1] (ink high, background 0, with a margin) and the ids of the
-    real digits used, in order.
-    """
-    height = rng.uniform(*style.digit_height)
-    writer = source.writer(rng)
-    slant = rng.uniform(*style.slant)
-    spacing = rng.uniform(*style.spacing)
-    baseline = int(2 * height)
-    layout = _Layout(int(3.5 * height))
-    ids: list[str] = []
-    point_right: float | None = None
-    for char in text:
-        if char == ".":
-            point = draw_point(height, style, rng)
-            gap = rng.uniform(0.05, 0.22) * height
-            if rng.random() < style.touch_fraction:
-                gap = -rng.uniform(0.0, 0.4) * point.shape[1]
-            bottom = baseline + round(rng.uniform(-0.06, 0.04) * height)
-            not_tucked = layout.ink_right() - 0.12 * height
-            point_right = layout.place(point, bottom - point.shape[0], gap, not_before=not_tucked, is_point=True)
-            continue
-        pool_index = source.writer(rng) if rng.random() < style.mix_fraction else writer
-        image, digit_id = source.pick(int(char), pool_index, rng)
-        ids.append(digit_id)
-        digit = transform_digit(
-            image,
-            height=height * float(np.exp(rng.normal(0, style.scale_jitter))),
-            width_factor=float(np.exp(rng.uniform(-style.width_jitter, style.width_jitter))),
-            shear=slant + rng.normal(0, style.slant_jitter),
-            angle=float(np.clip(rng.normal(0, style.rotation_deg), -2 * style.rotation_deg, 2 * style.rotation_deg)),
-        )
-        gap = max(0.03, spacing + rng.normal(0, style.spacing_jitter)) * height
-        not_before = -np.inf
-        if point_right is not None:
-            not_before = point_right + rng.uniform(0.05, 0.2) * height
-        elif rng.random() < style.touch_fraction:
-            gap = -rng.uniform(0.0, 0.06) * height
-        bottom = baseline + round(rng.normal(0, style.baseline_jitter) * height)
-        layout.place(digit, bottom - digit.shape[0], gap, not_before=not_before)
-        point_right = None
-    return layout.render(height, style, rng), ids
-
-
-class _Layout:
-    """Pieces placed left to right on a frame of fixed height, tracking the rightmost ink of every row."""
-
-    def __init__(self, frame_height: int) -> None:
-        self.right = np.full(frame_height, -np.inf)
-        self.pieces: list[tuple[np.ndarray, int, int, bool]] = []
-
-    def ink_right(self) -> float:
-        """Return the rightmost ink column placed so far (-inf before the first piece)."""
-        placed = self.right[np.isfinite(self.right)]
-        return float(placed.max()) if placed.size else -np.inf
-
-    def place(
-        self, piece: np.ndarray, top: int, gap: float, not_before: float = -np.inf, is_point: bool = False
-    ) -> float:
-        """Put ``piece`` at row ``top``, ``gap`` pixels right of the ink already in its rows.
-
-        Its leftmost ink is never left of column ``not_before``. Returns its rightmost ink column.
-        """
-        top = int(np.clip(top, 0, self.right.size - piece.shape[0]))
-        ink = piece > 0.2
-        has_ink = ink.any(axis=1)
-        first = np.where(has_ink, ink.argmax(axis=1), 0)
-        last = np.where(has_ink, piece.shape[1] - 1 - ink[:, ::-1].argmax(axis=1), 0)
-        previous = self.right[top : top + piece.shape[0]]
-        shared = has_ink & np.isfinite(previous)
-        if not self.pieces:
-            x = 0
-        elif shared.any():
-            x = int(np.ceil(np.max(previous[shared] - first[shared]) + 1 + gap))
-        else:
-            x = int(np.ceil(self.ink_right() + 1 + gap))
-        if has_ink.any() and np.isfinite(not_before):
-            x = max(x, int(np.ceil(not_before - first[has_ink].min())))
-        rows = np.arange(top, top + piece.shape[0])[has_ink]
-        self.right[rows] = np.maximum(self.right[rows], x + last[has_ink])
-        self.pieces.append((piece, x, top, is_point))
-        return float(x + last[has_ink].max()) if has_ink.any() else float(x + piece.shape[1])
-
-    def render(self, height: float, style: ComposeStyle, rng: np.random.Generator) -> np.ndarray:
-        """Paste the pieces with margins; the digits get one pen thickness, the point keeps its drawn size."""
-        left = min(x for _, x, _, _ in self.pieces)
-        top = min(y for _, _, y, _ in self.pieces)
-        right = max(x + p.shape[1] for p, x, _, _ in self.pieces)
-        bottom = max(y + p.shape[0] for p, _, y, _ in self.pieces)
-        margins = [int(rng.uniform(*style.margin) * height) + 2 for _ in range(4)]
-        shape = (bottom - top + margins[1] + margins[3], right - left + margins[0] + margins[2])
-        digits = np.zeros(shape, dtype=np.float32)
-        points = np.zeros(shape, dtype=np.float32)
-        for piece, x, y, is_point in self.pieces:
-            row, col = y - top + margins[1], x - left + margins[0]
-            region = (points if is_point else digits)[row : row + piece.shape[0], col : col + piece.shape[1]]
-            np.maximum(region, piece, out=region)
-        blurred = gaussian_filter(digits, sigma=max(0.6, 0.035 * height))
-        pen = np.clip((blurred - rng.uniform(*style.thinning)) / 0.35, 0.0, 1.0)
-        strong = pen[pen > 0.05]
-        if strong.size:
-            pen = np.clip(pen / max(0.3, float(np.percentile(strong, 99))), 0.0, 1.0)
-        return np.maximum(pen, gaussian_filter(points, sigma=0.5))
-
-
-def ink_to_paper(ink: np.ndarray) -> np.ndarray:
-    """Turn an ink map (ink 1) into a uint8 image of black ink on white paper."""
-    return np.clip(np.rint(255.0 * (1.0 - ink)), 0, 255).astype(np.uint8)
-
-
-@dataclass(frozen=True)
-class Job:
-    """Everything a worker needs to draw one split: the digits, the texts, the look and where to write."""
-
-    directory: Path
-    texts: list[str]
-    source: DigitSource
-    style: ComposeStyle
-    seed: tuple[int, ...]
-    augment_strength: float
-    dark_fraction: float
-
-
-_JOB: Job | None = None
-
-
-def _set_job(job: Job) -> None:
-    """Pool initializer: keep the job in the worker process."""
-    global _JOB
-    _JOB = job
-
-
-def _draw_chunk(start: int) -> list[tuple[str, str, list[str]]]:
-    """Draw and save samples ``start .. start + CHUNK``; every sample has its own seeded generator."""
-    job = _JOB
-    assert job is not None
-    augment = _augmenter(job.augment_strength, [*job.seed, start], job.dark_fraction)
-    rows = []
-    for index in range(start, min(start + CHUNK, len(job.texts))):
-        rng = np.random.default_rng([*job.seed, index])
-        text = job.texts[index]
-        ink, ids = compose_number(text, job.source, job.style, rng)
-        image = augment(ink_to_paper(ink))
-        filename = f"{index:06d}.png"
-        Image.fromarray(image).save(job.directory / filename)
-        rows.append((filename, text, ids))
-    return rows
-
-
-def _augmenter(strength: float, seed: list[int], dark_fraction: float) -> Callable[[np.ndarray], np.ndarray]:
-    """Wrap the shared augmenter (``pipelines.augment``) as a function of a uint8 image; identity at strength 0."""
-    if strength <= 0:
-        return lambda image: image
-    compose = build_augmenter(
-        strength, int(np.random.SeedSequence(seed).generate_state(1)[0]), dark_fraction=dark_fraction
-    )
-    return lambda image: compose(image=image)["image"]
-
-
-def write_numbers(job: Job, workers: int) -> None:
-    """Draw every text of ``job`` into ``job.directory`` (emptied first) with ``labels.csv`` and ``digits.csv``."""
-    if job.directory.exists():
-        shutil.rmtree(job.directory)
-    job.directory.mkdir(parents=True)
-    starts = list(range(0, len(job.texts), CHUNK))
-    if workers > 1 and len(starts) > 1:
-        with multiprocessing.get_context().Pool(min(workers, len(starts)), _set_job, (job,)) as pool:
-            chunks = pool.map(_draw_chunk, starts)
-    else:
-        _set_job(job)
-        chunks = [_draw_chunk(start) for start in starts]
-    rows = [row for chunk in chunks for row in chunk]
-    write_labels(job.directory, [(filename, text) for filename, text, _ in rows])
-    _write_digits(job.directory, rows)
-
-
-def _write_digits(directory: Path, rows: list[tuple[str, str, list[str]]]) -> None:
-    """Write ``digits.csv``: for each image, the ids of the real digits it is made of (space separated)."""
-    lines = ["filename,digits"] + [f"{filename},{' '.join(ids)}" for filename, _, ids in rows]
-    (directory / DIGITS_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def digit_pools(config: dict[str, Any]) -> dict[str, dict[str, DigitPool]]:
@@ -372,39 +66,28 @@ def digit_pools(config: dict[str, Any]) -> dict[str, dict[str, DigitPool]]:
 
 def main(argv: list[str] | None = None) -> None:
     """Compose the handwritten train / val / test sets from disjoint digit pools."""
-    args = stage_arguments(__doc__.splitlines()[0]).parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")
-    config = load_section(SECTION, args.params)
+    config, _ = start_stage(SECTION, __doc__.splitlines()[0], argv)
     parts = digit_pools(config)
     style = ComposeStyle(digit_height=tuple(config["digit_height"]), touch_fraction=float(config["touch_fraction"]))
+    sources, settings = {}, {}
     for split_index, split in enumerate(SPLITS):
-        started = time.perf_counter()
-        pools = list(parts[split].values())
-        source = DigitSource(pools, [config["pool_weights"][name] for name in parts[split]])
+        sources[split] = DigitSource(list(parts[split].values()), [config["pool_weights"][n] for n in parts[split]])
         rng = np.random.default_rng([int(config["seed"]), split_index])
-        size = int(config["sizes"][split])
-        texts = [
+        texts = tuple(
             sample_number(rng, config["min_length"], config["max_length"], config["decimal_fraction"])
-            for _ in range(size)
-        ]
-        job = Job(
-            directory=Path(config["output_dir"]) / split,
+            for _ in range(int(config["sizes"][split]))
+        )
+        settings[split] = NumberSettings(
             texts=texts,
-            source=source,
             style=style,
             seed=(int(config["seed"]), split_index),
             augment_strength=float(config["augment_strength"]),
             dark_fraction=float(config["dark_fraction"]),
         )
-        write_numbers(job, int(config["workers"]))
-        log.info(
-            "%s: %d numbers from %d digits (%s) in %.1f s",
-            job.directory,
-            size,
-            sum(len(p) for p in pools),
-            ", ".join(f"{p.name} {len(p)}" for p in pools),
-            time.perf_counter() - started,
-        )
+        log.info("%s digits: %s", split, ", ".join(f"{p.name} {len(p)}" for p in parts[split].values()))
+    output = Path(config["output_dir"])
+    counts = {split: len(settings[split].texts) for split in SPLITS}
+    write_splits(output, counts, draw_numbers, settings, int(config["workers"]), shared=sources)
 
 
 if __name__ == "__main__":

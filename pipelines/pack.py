@@ -11,9 +11,9 @@ import json
 import logging
 from pathlib import Path
 
-from pipelines.labelled_folder import LABELS_FILE
-from pipelines.packed_data import pack_folders
-from pipelines.params import load_section, stage_arguments
+from pipelines.common.labelled_folder import LABELS_FILE
+from pipelines.common.packed_data import pack_folders
+from pipelines.common.params import start_stage
 
 log = logging.getLogger("pipelines.pack")
 
@@ -32,8 +32,7 @@ def available_folders(sources: dict[str, str], split: str) -> dict[str, Path]:
 
 def main(argv: list[str] | None = None) -> None:
     """Pack the train and val splits of the configured sources."""
-    args = stage_arguments(__doc__.splitlines()[0]).parse_args(argv)
-    params = load_section("pack", args.params)
+    params, _ = start_stage("pack", __doc__.splitlines()[0], argv)
     output = Path(params["output"])
     output.mkdir(parents=True, exist_ok=True)
     summary = {}
@@ -49,5 +48,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     main()

@@ -18,9 +18,9 @@ from mlflow.exceptions import MlflowException
 
 from models.recognizer import ModelFileError, Recognizer
 from models.registry import fetch_model_file
-from pipelines.packed_data import PackedSet
-from pipelines.params import load_section, stage_arguments
-from pipelines.training import exact_match_on
+from pipelines.common.packed_data import PackedSet
+from pipelines.common.params import start_stage
+from pipelines.common.training import exact_match_on
 
 log = logging.getLogger("pipelines.register")
 
@@ -40,8 +40,7 @@ def decide(new_score: float, champion_score: float | None, min_improvement: floa
 
 def main(argv: list[str] | None = None) -> None:
     """Register the trained model and apply the promotion gate."""
-    args = stage_arguments(__doc__.splitlines()[0]).parse_args(argv)
-    params = load_section("register", args.params)
+    params, _ = start_stage("register", __doc__.splitlines()[0], argv)
     run = json.loads(Path(params["run_file"]).read_text())
     val = PackedSet.load(params["val_data"])
     name, alias = params["model_name"], params["alias"]
@@ -96,5 +95,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     main()

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import sys
 import tarfile
 import time
 import urllib.request
@@ -40,13 +39,13 @@ import numpy as np
 import scipy.io
 from PIL import Image
 
-from pipelines.labelled_folder import FolderWriter, write_skipped
-from pipelines.params import load_section, stage_arguments
+from pipelines.common.labelled_folder import FolderWriter, write_skipped
+from pipelines.common.params import start_stage
+from pipelines.common.splits import SPLITS
 
 log = logging.getLogger("pipelines.svhn")
 
 SECTION = "svhn"
-SPLITS = ("train", "val", "test")
 DIGIT_STRUCT = "digitStruct.mat"
 FORMAT1_ARCHIVES = {"train": "train.tar.gz", "test": "test.tar.gz"}
 FORMAT2_FILES = {"train": "train_32x32.mat", "test": "test_32x32.mat"}
@@ -300,9 +299,7 @@ def build(params: dict[str, Any]) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: ``python -m pipelines.svhn [--params params.yaml]``."""
-    args = stage_arguments(__doc__.splitlines()[0]).parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")
-    params = load_section(SECTION, args.params)
+    params, _ = start_stage(SECTION, __doc__.splitlines()[0], argv)
     started = time.perf_counter()
     counts = build(params)
     if any(counts.values()):

@@ -34,10 +34,11 @@ from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 from optuna_integration import PyTorchLightningPruningCallback
 
+from models.crnn import CRNNConfig
 from models.recognizer import Recognizer
-from pipelines.packed_data import PackedSet
-from pipelines.params import load_section, stage_arguments
-from pipelines.training import MONITOR_MODES, RunSettings, exact_match_on, fit
+from pipelines.common.packed_data import PackedSet
+from pipelines.common.params import load_section, stage_arguments, start_stage
+from pipelines.common.training import MONITOR_MODES, RunSettings, exact_match_on, fit
 
 log = logging.getLogger("pipelines.sweep")
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -92,14 +93,14 @@ class Objective:
 
     def __call__(self, trial: optuna.Trial) -> float:
         """Run the trial."""
-        hparams = {**self.params["defaults"], **suggest(trial, self.params["space"])}
+        config = CRNNConfig.from_params(self.params["defaults"]).replace(**suggest(trial, self.params["space"]))
+        hparams = config.to_dict()
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         with mlflow.start_run(run_name=f"trial-{trial.number}", nested=True, parent_run_id=self.parent_run_id) as run:
             mlflow.log_params(hparams)
             mlflow.set_tags({"digitify.stage": "sweep-trial", "optuna.trial_number": trial.number})
             settings = RunSettings(
                 max_epochs=self.params["max_epochs"],
-                max_minutes=self.params["trial_max_minutes"],
                 batch_size=self.params["batch_size"],
                 patience=self.params["patience"],
                 seed=self.params["seed"],
@@ -110,7 +111,7 @@ class Objective:
                 callbacks=[PyTorchLightningPruningCallback(trial, monitor=self.params["monitor"])],
             )
             try:
-                module, best = fit(self.train, self.val, hparams, settings)
+                module, best = fit(self.train, self.val, config, settings)
             except optuna.TrialPruned as pruned:
                 mlflow.set_tags({"optuna.trial_state": "PRUNED", "optuna.pruned": str(pruned)})
                 raise
@@ -139,8 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     """Run (or resume) the sweep and write the best parameters."""
     parser = stage_arguments(__doc__.splitlines()[0])
     parser.add_argument("--storage", help="Optuna RDB URL; overrides sweep.storage (share one study across workers)")
-    args = parser.parse_args(argv)
-    params = {**load_section("sweep", args.params), "defaults": load_section("model", args.params)}
+    section, args = start_stage("sweep", __doc__.splitlines()[0], argv, parser)
+    params = {**section, "defaults": load_section("model", args.params)}
     torch.set_num_threads(params.get("threads", 2))
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     output = Path(params["output"])
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
         if not complete:
-            raise SystemExit("error: the sweep finished no trial; raise sweep.trial_max_minutes or n_trials")
+            raise SystemExit("error: the sweep finished no trial (every trial was pruned); raise sweep.n_trials")
         default_trial, best_trial = study.trials[0], study.best_trial
         default_complete = default_trial.state == TrialState.COMPLETE
         summary = {
@@ -204,5 +205,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     main()

@@ -23,22 +23,23 @@ from lightning.pytorch.loggers import MLFlowLogger
 from models.crnn import CRNNConfig
 from models.recognizer import Recognizer, save_model_file
 from models.registry import log_model_file
-from pipelines.packed_data import PackedSet
-from pipelines.params import load_section, stage_arguments
-from pipelines.training import MODEL_KEYS, RunSettings, calibrate, fit, model_hparams, resolve_precision
+from pipelines.common.packed_data import PackedSet
+from pipelines.common.params import load_section, start_stage
+from pipelines.common.training import RunSettings, calibrate, fit, resolve_precision
 
 log = logging.getLogger("pipelines.train")
 
 
-def resolve_hparams(params: dict[str, Any], defaults: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The model hyperparameters to train with, and the sweep summary they came from (or {})."""
-    hparams = model_hparams(defaults)
-    sweep_file = Path(params.get("sweep_result", "artifacts/sweep/best_params.json"))
-    if params.get("use_sweep") and sweep_file.is_file():
+def resolve_config(params: dict[str, Any], model: dict[str, Any]) -> tuple[CRNNConfig, dict[str, Any]]:
+    """The model settings to train with (``params.yaml: model``, with the sweep's best parameters
+    over it when ``use_sweep``), and the sweep summary they came from (or {}).
+    """
+    config = CRNNConfig.from_params(model)
+    sweep_file = Path(params["sweep_result"])
+    if params["use_sweep"] and sweep_file.is_file():
         sweep = json.loads(sweep_file.read_text())
-        hparams.update({k: v for k, v in sweep["best_params"].items() if k in MODEL_KEYS})
-        return hparams, sweep
-    return hparams, {}
+        return config.replace(**sweep["best_params"]), sweep
+    return config, {}
 
 
 def sample_grid(recognizer: Recognizer, val: PackedSet, count: int = 16) -> plt.Figure:
@@ -64,14 +65,14 @@ def sample_grid(recognizer: Recognizer, val: PackedSet, count: int = 16) -> plt.
 
 def main(argv: list[str] | None = None) -> None:
     """Train, calibrate, save and log the model."""
-    args = stage_arguments(__doc__.splitlines()[0]).parse_args(argv)
-    params = load_section("train", args.params)
+    params, args = start_stage("train", __doc__.splitlines()[0], argv)
     torch.set_num_threads(params.get("threads", 2))
     output = Path(params["output"])
     output.mkdir(parents=True, exist_ok=True)
     packed = Path(params["packed_dir"])
     train, val = PackedSet.load(packed / "train.npz"), PackedSet.load(packed / "val.npz")
-    hparams, sweep = resolve_hparams(params, load_section("model", args.params))
+    config, sweep = resolve_config(params, load_section("model", args.params))
+    hparams = config.to_dict()
     log.info("training on %d images, validating on %d, with %s", len(train), len(val), hparams)
 
     mlflow.set_experiment(params["experiment"])
@@ -93,7 +94,6 @@ def main(argv: list[str] | None = None) -> None:
         logger = MLFlowLogger(tracking_uri=mlflow.get_tracking_uri(), run_id=run.info.run_id)
         settings = RunSettings(
             max_epochs=params["max_epochs"],
-            max_minutes=params["max_minutes"],
             batch_size=params["batch_size"],
             patience=params["patience"],
             seed=params["seed"],
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
             checkpoint_dir=output / "checkpoints",
             logger=logger,
         )
-        module, best_score = fit(train, val, hparams, settings)
+        module, best_score = fit(train, val, config, settings)
         calibration = calibrate(module, val)
         metadata = {"run_id": run.info.run_id, "hparams": hparams, "val_exact_match": best_score}
         model_path = save_model_file(output / "model.pt", module.model, calibration, metadata)
@@ -110,7 +110,6 @@ def main(argv: list[str] | None = None) -> None:
         recognizer = Recognizer(module.model, calibration)
         mlflow.log_figure(sample_grid(recognizer, val), "sample_predictions.png")
         mlflow.log_metric("best_val_exact_match", best_score)
-        config = CRNNConfig(**{k: v for k, v in hparams.items() if k in CRNNConfig.__dataclass_fields__})
         summary = {
             "run_id": run.info.run_id,
             "model_uri": info.model_uri,
@@ -125,5 +124,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     main()

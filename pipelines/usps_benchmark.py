@@ -1,7 +1,7 @@
 """Stage ``usps_benchmark``: the held-out benchmark of handwritten numbers made only of USPS *test* digits.
 
 Numbers of 1 to ``max_digits`` digits, exactly ``decimal_share`` of them with a decimal
-point, composed by the same composer as ``pipelines.handwritten_numbers`` from the 2,007
+point, composed by the composer the handwritten source uses (``pipelines.common.composition``) from the 2,007
 digits of ``zip.test.gz`` (never used in training), dark ink on white, no augmentation.
 Writes ``datasets/usps_benchmark/test``: a labelled folder plus ``digits.csv``.
 
@@ -12,17 +12,17 @@ and no ``labels.csv``, so DVC still gets its output and readers can tell it was 
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from pipelines.digit_pools import USPS_FILES, load_usps
-from pipelines.handwritten_numbers import ComposeStyle, DigitSource, Job, write_numbers
-from pipelines.labelled_folder import write_skipped
-from pipelines.number_text import sample_number
-from pipelines.params import load_section, stage_arguments
+from pipelines.common.composition import ComposeStyle, DigitSource, NumberSettings, draw_numbers
+from pipelines.common.digit_pools import USPS_FILES, load_usps
+from pipelines.common.labelled_folder import write_skipped
+from pipelines.common.number_text import sample_number
+from pipelines.common.params import start_stage
+from pipelines.common.splits import write_splits
 
 log = logging.getLogger("pipelines.usps_benchmark")
 
@@ -43,9 +43,7 @@ def benchmark_texts(rng: np.random.Generator, size: int, max_digits: int, decima
 
 def main(argv: list[str] | None = None) -> None:
     """Compose the USPS benchmark, or mark it skipped when the USPS folder is missing."""
-    args = stage_arguments(__doc__.splitlines()[0]).parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")
-    config = load_section(SECTION, args.params)
+    config, _ = start_stage(SECTION, __doc__.splitlines()[0], argv)
     directory = Path(config["output_dir"]) / "test"
     test_file = Path(config["usps_dir"]) / USPS_FILES["test"]
     if not test_file.is_file():
@@ -58,16 +56,17 @@ def main(argv: list[str] | None = None) -> None:
     assert digits is not None
     rng = np.random.default_rng(int(config["seed"]))
     texts = benchmark_texts(rng, int(config["size"]), int(config["max_digits"]), float(config["decimal_share"]))
-    job = Job(
-        directory=directory,
-        texts=texts,
-        source=DigitSource([digits], [1.0]),
+    settings = NumberSettings(
+        texts=tuple(texts),
         style=ComposeStyle(digit_height=tuple(config["digit_height"]), touch_fraction=float(config["touch_fraction"])),
         seed=(int(config["seed"]),),
         augment_strength=0.0,
         dark_fraction=0.0,
     )
-    write_numbers(job, int(config["workers"]))
+    sources = {"test": DigitSource([digits], [1.0])}
+    write_splits(
+        directory.parent, {"test": len(texts)}, draw_numbers, {"test": settings}, int(config["workers"]), sources
+    )
     log.info(
         "%s: %d numbers (%d with a point) from %d USPS test digits in %.1f s",
         directory,

@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
 dvc repro
-dvc metrics show
+python -m pipelines.common.summary --port "${PORT:-3000}"   # exact match per test set, the registration decision
 python -m service.import_model
 exec bentoml serve --port "${PORT:-3000}"

@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageOps
 
-from models.crnn import CRNNConfig
 from models.recognizer import random_model_file
+from pipelines.common.labelled_folder import FolderError, FolderWriter, read_folder, write_labels
 from pipelines.evaluate import main
-from pipelines.labelled_folder import FolderError, FolderWriter, read_folder, write_labels
+from tests.configs import small_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def model_file(tmp_path) -> Path:
-    return random_model_file(tmp_path / "model.pt", CRNNConfig(cnn_width=8, lstm_hidden=16, lstm_layers=1))
+    return random_model_file(tmp_path / "model.pt", small_config())
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from PIL import Image, ImageOps
 
 from models.recognizer import Recognizer
 from pipelines import pen_strokes
-from pipelines.labelled_folder import read_folder
+from pipelines.common.labelled_folder import read_folder
 from tests.trained_model import stroke_params
 
 

@@ -10,7 +10,7 @@ import torch
 
 from models.calibration import Calibration, fit_calibration
 from models.charset import BLANK, CHARSET, NUM_CLASSES, LabelError, decode, encode, validate_label
-from models.crnn import CRNN, CRNNConfig, output_lengths
+from models.crnn import CRNN, output_lengths
 from models.decoding import beam_decode, greedy_decode
 from models.metrics import character_error_rate, edit_distance, exact_match
 from models.recognizer import (
@@ -21,6 +21,7 @@ from models.recognizer import (
     random_model_file,
     save_model_file,
 )
+from tests.configs import small_config
 
 
 def frames(path: str, confident: float = 0.9) -> np.ndarray:
@@ -102,7 +103,7 @@ def test_metrics():
 
 
 def test_crnn_shapes_and_ctc_length():
-    model = CRNN(CRNNConfig(cnn_width=8, lstm_hidden=16, lstm_layers=1)).eval()
+    model = CRNN(small_config()).eval()
     out = model(torch.zeros(3, 1, 32, 96))
     assert out.shape == (24, 3, NUM_CLASSES)
     assert torch.allclose(out.exp().sum(-1), torch.ones(24, 3), atol=1e-5)
@@ -110,7 +111,7 @@ def test_crnn_shapes_and_ctc_length():
 
 
 def test_model_file_round_trip(tmp_path, drawn_number):
-    path = random_model_file(tmp_path / "model.pt", CRNNConfig(cnn_width=8, lstm_hidden=16))
+    path = random_model_file(tmp_path / "model.pt", small_config())
     model, _, metadata = load_model_file(path)
     assert metadata == {"untrained": True}
     calibrated = tmp_path / "calibrated.pt"

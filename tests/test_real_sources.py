@@ -25,8 +25,10 @@ from PIL import Image, ImageDraw
 from models.charset import CHARSET
 from models.preprocess import normalize
 from pipelines import handwritten_numbers, svhn, usps_benchmark
-from pipelines.digit_pools import image_key, load_mnist, load_sklearn_digits, load_usps, split_pool
-from pipelines.labelled_folder import LABELS_FILE, SKIPPED_FILE, read_folder
+from pipelines.common.composition import ComposeStyle, DigitSource, compose_number
+from pipelines.common.digit_pools import image_key, load_mnist, load_sklearn_digits, load_usps, split_pool
+from pipelines.common.labelled_folder import LABELS_FILE, SKIPPED_FILE, read_folder
+from pipelines.common.splits import DIGITS_FILE, SPLITS
 from tests.drawing import write_usps
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,7 +69,7 @@ def handwritten_params(tmp_path: Path, usps: Path, **overrides) -> dict:
 
 def digits_used(directory: Path) -> dict[str, list[str]]:
     """The real digit ids of every image in a composed folder, from digits.csv."""
-    with (directory / handwritten_numbers.DIGITS_FILE).open(encoding="utf-8") as handle:
+    with (directory / DIGITS_FILE).open(encoding="utf-8") as handle:
         return {row["filename"]: row["digits"].split() for row in csv.DictReader(handle)}
 
 
@@ -165,11 +167,11 @@ def test_handwritten_stage_runs_without_usps(tmp_path: Path, caplog: pytest.LogC
 
 def test_composer_draws_a_visible_point_between_digits(usps_dir: Path) -> None:
     pool = load_usps(usps_dir, "train")
-    source = handwritten_numbers.DigitSource([pool], [1.0])
-    style = handwritten_numbers.ComposeStyle(touch_fraction=0.0)
+    source = DigitSource([pool], [1.0])
+    style = ComposeStyle(touch_fraction=0.0)
     separate = 0
     for seed in range(20):
-        ink, ids = handwritten_numbers.compose_number("4.7", source, style, np.random.default_rng(seed))
+        ink, ids = compose_number("4.7", source, style, np.random.default_rng(seed))
         assert len(ids) == 2 and ids[0].startswith("usps-train:")
         assert ink.max() == pytest.approx(1.0)
         separate += scipy.ndimage.label(ink > 0.5)[1] >= 3  # 4, point and 7 apart
@@ -371,7 +373,7 @@ def test_svhn_offline_without_data_logs_one_line_and_marks_splits_skipped(tmp_pa
     assert len(lines) == 1, result.stderr
     assert f"SVHN: no data in {tmp_path / 'empty'} and download failed (offline?): skipping" in lines[0]
     assert "the pipeline continues with the other sources" in lines[0]
-    for split in svhn.SPLITS:
+    for split in SPLITS:
         directory = tmp_path / "svhn-out" / split
         assert (directory / SKIPPED_FILE).is_file() and not (directory / LABELS_FILE).exists()
     assert not list((tmp_path / "empty").glob("*.part"))

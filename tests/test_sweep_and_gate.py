@@ -20,7 +20,8 @@ from optuna.trial import TrialState, create_trial
 from models.recognizer import save_model_file
 from models.registry import CHAMPION_ALIAS, MODEL_NAME, log_model_file
 from pipelines import register, sweep
-from pipelines.training import RunSettings, fit, resolve_precision
+from pipelines.common.training import RunSettings, fit, resolve_precision
+from tests.configs import small_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,7 +57,7 @@ def test_worse_model_is_registered_but_does_not_take_the_alias(tmp_path, trackin
     crippled, _ = fit(
         val,
         val,
-        {"cnn_width": 8, "lstm_hidden": 32, "lstm_layers": 1, "learning_rate": 1e-7},
+        small_config(lstm_hidden=32, learning_rate=1e-7),
         RunSettings(max_epochs=1, progress_bar=False),
     )
     crippled_file = save_model_file(tmp_path / "crippled.pt", crippled.model)
@@ -118,7 +119,6 @@ def sweep_params(tmp_path, trained_model) -> tuple[Path, dict]:
         "train_subset": 96,
         "val_subset": 64,
         "max_epochs": 2,
-        "trial_max_minutes": 0.5,
     }
     path = write_params(tmp_path / "params.yaml", sweep=values)
     return path, {**yaml.safe_load(path.read_text())["sweep"], "defaults": yaml.safe_load(path.read_text())["model"]}

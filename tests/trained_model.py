@@ -14,10 +14,11 @@ import yaml
 
 from models.recognizer import save_model_file
 from pipelines import pen_strokes
-from pipelines.packed_data import PackedSet, pack_folders
-from pipelines.training import RunSettings, calibrate, fit
+from pipelines.common.packed_data import PackedSet, pack_folders
+from pipelines.common.training import RunSettings, calibrate, fit
+from tests.configs import small_config
 
-HPARAMS = {"cnn_width": 16, "lstm_hidden": 96, "lstm_layers": 1, "dropout": 0.0, "learning_rate": 4e-3}
+CONFIG = small_config(cnn_width=16, lstm_hidden=96, learning_rate=4e-3)
 
 
 def stroke_params(output: Path, train: int, val: int) -> dict:
@@ -40,8 +41,8 @@ def train_small_model(workdir: Path, epochs: int = 8, train: int = 3000) -> tupl
     pen_strokes.generate(stroke_params(workdir / "strokes", train, 300))
     train_set = pack_folders({"strokes": workdir / "strokes" / "train"})
     val_set = pack_folders({"strokes": workdir / "strokes" / "val"})
-    settings = RunSettings(max_epochs=epochs, max_minutes=10, batch_size=32, patience=epochs, progress_bar=False)
-    module, score = fit(train_set, val_set, HPARAMS, settings)
+    settings = RunSettings(max_epochs=epochs, batch_size=32, patience=epochs, progress_bar=False)
+    module, score = fit(train_set, val_set, CONFIG, settings)
     calibration = calibrate(module, val_set)
     path = save_model_file(workdir / "model.pt", module.model, calibration, {"val_exact_match": score})
     return path, val_set

@@ -123,8 +123,9 @@ def run_python(args: list[str], env: dict[str, str], cwd: Path, timeout: int = 3
 REGISTER_SCRIPT = """
 import sys, mlflow
 from models.recognizer import random_model_file
+from tests.configs import small_config
 from models.registry import CHAMPION_ALIAS, MODEL_NAME, log_model_file
-path = random_model_file(sys.argv[1])
+path = random_model_file(sys.argv[1], small_config())
 with mlflow.start_run():
     info = log_model_file(path)
 version = mlflow.register_model(info.model_uri, MODEL_NAME).version

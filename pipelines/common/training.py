@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
@@ -17,26 +15,28 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import Logger
 
 from models.calibration import Calibration, fit_calibration
+from models.crnn import CRNNConfig
 from models.lit_crnn import LitCRNN
 from models.metrics import exact_match
 from models.recognizer import Recognizer
-from pipelines.packed_data import PackedDataModule, PackedSet
+from pipelines.common.packed_data import PackedDataModule, PackedSet
 
-log = logging.getLogger("pipelines.training")
+log = logging.getLogger("pipelines.common.training")
 
-MODEL_KEYS = ("cnn_width", "lstm_hidden", "lstm_layers", "dropout", "learning_rate", "weight_decay")
 MONITOR_MODES = {"val_exact_match": "max", "val_cer": "min", "val_loss": "min"}
 PRECISIONS = ("auto", "bf16-mixed", "32-true")
 
 
 def resolve_precision(requested: str) -> str:
-    """Lightning's precision for ``requested``: ``auto`` is bf16 mixed precision where the CPU runs
-    bf16 natively through oneDNN (AVX-512 and newer; about 1.8x faster here), else full fp32.
+    """Lightning's precision for ``requested``: ``auto`` is bf16 mixed precision on a GPU that has it
+    or where the CPU runs bf16 natively through oneDNN (AVX-512 and newer; about 1.8x faster), else fp32.
     """
     if requested not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {requested!r}")
     if requested != "auto":
         return requested
+    if torch.cuda.is_available():
+        return "bf16-mixed" if torch.cuda.is_bf16_supported() else "32-true"
     bf16_supported = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
     return "bf16-mixed" if torch.backends.mkldnn.is_available() and bf16_supported() else "32-true"
 
@@ -46,7 +46,6 @@ class RunSettings:
     """How long and how a run trains (``params.yaml: train``, overridden per sweep trial)."""
 
     max_epochs: int = 10
-    max_minutes: float = 10.0
     batch_size: int = 64
     patience: int = 3
     seed: int = 0
@@ -72,30 +71,28 @@ class EpochLog(Callback):
         log.info("epoch %d (%.0f s): %s", trainer.current_epoch, time.perf_counter() - self.started, metrics)
 
 
-def model_hparams(params: dict[str, Any]) -> dict[str, Any]:
-    """The LitCRNN keyword arguments found in a parameter dict."""
-    return {key: params[key] for key in MODEL_KEYS if key in params}
+def fit(train: PackedSet, val: PackedSet, config: CRNNConfig, settings: RunSettings) -> tuple[LitCRNN, float]:
+    """Train a LitCRNN for ``settings.max_epochs`` (fewer only by early stopping); return the best
+    checkpoint's module (by ``settings.monitor``) and that score.
 
-
-def fit(train: PackedSet, val: PackedSet, hparams: dict[str, Any], settings: RunSettings) -> tuple[LitCRNN, float]:
-    """Train a LitCRNN; return the best checkpoint's module (by ``settings.monitor``) and that score.
-
-    Checkpoints go to ``settings.checkpoint_dir``, or to a temporary folder removed afterwards.
+    The run's length is set by epochs alone, never by the wall clock, so the same parameters give the
+    same model on any machine. It uses the accelerator that is present (Lightning's ``auto``: the
+    GPUs where there are any, with DDP across several; else the CPU). Checkpoints go to
+    ``settings.checkpoint_dir``, or to a temporary folder removed afterwards.
     """
     if settings.checkpoint_dir is None:
         with tempfile.TemporaryDirectory(prefix="digitify-trial-") as scratch:
-            return fit(train, val, hparams, replace(settings, checkpoint_dir=Path(scratch)))
+            return fit(train, val, config, replace(settings, checkpoint_dir=Path(scratch)))
     mode = MONITOR_MODES[settings.monitor]
     pl.seed_everything(settings.seed, workers=True, verbose=False)
-    module = LitCRNN(**model_hparams(hparams))
+    module = LitCRNN(config.to_dict())
     checkpoint = ModelCheckpoint(
         dirpath=settings.checkpoint_dir, monitor=settings.monitor, mode=mode, save_top_k=1, filename="best"
     )
     trainer = pl.Trainer(
-        accelerator="cpu",
+        accelerator="auto",
         precision=resolve_precision(settings.precision),
         max_epochs=settings.max_epochs,
-        max_time=dt.timedelta(minutes=settings.max_minutes),
         callbacks=[
             checkpoint,
             EarlyStopping(settings.monitor, mode=mode, patience=settings.patience),
@@ -105,7 +102,7 @@ def fit(train: PackedSet, val: PackedSet, hparams: dict[str, Any], settings: Run
         logger=settings.logger,
         enable_progress_bar=settings.progress_bar,
         enable_model_summary=False,
-        deterministic=True,
+        deterministic="warn",  # CUDA's CTC backward has no deterministic kernel; the CPU's ops all do
         gradient_clip_val=5.0,
         default_root_dir=str(settings.checkpoint_dir),
         num_sanity_val_steps=0,
@@ -113,7 +110,7 @@ def fit(train: PackedSet, val: PackedSet, hparams: dict[str, Any], settings: Run
     data = PackedDataModule(train, val, settings.batch_size, settings.seed, settings.jitter)
     trainer.fit(module, datamodule=data)
     if checkpoint.best_model_score is None:
-        raise RuntimeError(f"training logged no {settings.monitor}: no validation epoch finished in time")
+        raise RuntimeError(f"training logged no {settings.monitor}: no validation epoch finished")
     best_score = float(checkpoint.best_model_score)
     if checkpoint.best_model_path:
         module = LitCRNN.load_from_checkpoint(checkpoint.best_model_path)

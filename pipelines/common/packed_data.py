@@ -1,6 +1,6 @@
 """Normalized training data: labelled folders passed once through ``models.preprocess.normalize``,
 packed into compact arrays, and served to Lightning as width-bucketed batches (training images
-jittered afresh every epoch by ``pipelines.augment.build_jitter``).
+jittered afresh every epoch by ``pipelines.common.augment.build_jitter``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from models.charset import encode
 from models.preprocess import ImageDecodeError, NoInkError, collate, normalize
-from pipelines.augment import build_jitter
-from pipelines.labelled_folder import Sample, read_folder
+from pipelines.common.augment import build_jitter
+from pipelines.common.labelled_folder import Sample, read_folder
 
 log = logging.getLogger(__name__)
 

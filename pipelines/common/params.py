@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,3 +30,14 @@ def stage_arguments(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--params", type=Path, default=DEFAULT_PARAMS, help="parameters file (default: params.yaml)")
     return parser
+
+
+def start_stage(
+    section: str, description: str, argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None
+) -> tuple[dict[str, Any], argparse.Namespace]:
+    """Open a stage: parse its arguments (``--params`` and any the stage added to ``parser``), send
+    log lines to stderr, and return its section of the parameters file with the parsed arguments.
+    """
+    args = (parser or stage_arguments(description)).parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")
+    return load_section(section, args.params), args
