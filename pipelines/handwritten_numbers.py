@@ -16,20 +16,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from pipelines.common.composition import ComposeStyle, DigitSource, NumberSettings, draw_numbers
-from pipelines.common.digit_pools import (
-    USPS_FILES,
-    DigitPool,
-    image_key,
-    load_mnist,
-    load_sklearn_digits,
-    load_usps,
-    split_pool,
-)
+from pipelines.common.digit_pools import split_training_pools
 from pipelines.common.number_text import sample_number
 from pipelines.common.params import start_stage
 from pipelines.common.splits import SPLITS, write_splits
@@ -39,39 +30,15 @@ log = logging.getLogger("pipelines.handwritten_numbers")
 SECTION = "handwritten_numbers"
 
 
-def digit_pools(config: dict[str, Any]) -> dict[str, dict[str, DigitPool]]:
-    """Load the training pools (by name: mnist, usps, sklearn) and split each into disjoint train / val / test parts.
-
-    USPS train digits are split like the others; images equal to a USPS test digit are
-    dropped, so the benchmark's digits never reach training. Returns ``{split: {name: pool}}``.
-    """
-    seed = int(config["seed"])
-    weights = config["pool_weights"]
-    loaders = {"mnist": load_mnist, "sklearn": load_sklearn_digits}
-    pools: dict[str, DigitPool] = {name: load() for name, load in loaders.items() if weights.get(name, 0) > 0}
-    exclude: set[str] = set()
-    if weights.get("usps", 0) > 0:
-        usps_train = load_usps(config["usps_dir"], "train")
-        if usps_train is not None:
-            pools["usps"] = usps_train
-            if (Path(config["usps_dir"]) / USPS_FILES["test"]).is_file():
-                usps_test = load_usps(config["usps_dir"], "test")
-                exclude = {image_key(image) for image in usps_test.images} if usps_test else set()
-    parts: dict[str, dict[str, DigitPool]] = {split: {} for split in SPLITS}
-    for offset, (name, pool) in enumerate(sorted(pools.items())):
-        for split, part in split_pool(pool, config["digit_split"], seed + offset, exclude).items():
-            parts[split][name] = part
-    return parts
-
-
 def main(argv: list[str] | None = None) -> None:
     """Compose the handwritten train / val / test sets from disjoint digit pools."""
     config, _ = start_stage(SECTION, __doc__.splitlines()[0], argv)
-    parts = digit_pools(config)
+    parts = split_training_pools(config["pools"])
+    weights = config["pools"]["weights"]
     style = ComposeStyle(digit_height=tuple(config["digit_height"]), touch_fraction=float(config["touch_fraction"]))
     sources, settings = {}, {}
     for split_index, split in enumerate(SPLITS):
-        sources[split] = DigitSource(list(parts[split].values()), [config["pool_weights"][n] for n in parts[split]])
+        sources[split] = DigitSource(list(parts[split].values()), [weights[n] for n in parts[split]])
         rng = np.random.default_rng([int(config["seed"]), split_index])
         texts = tuple(
             sample_number(rng, config["min_length"], config["max_length"], config["decimal_fraction"])

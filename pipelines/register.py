@@ -2,7 +2,9 @@
 
 The new version and the current champion are scored on the same validation data (the packed
 validation split). The alias moves only when the new version's exact match is higher by more
-than ``min_improvement``, or when there is no champion. The decision is written to the
+than ``min_improvement``. A store with no champion yet first registers the released model that
+ships with the repository (``register.release``) as the champion, so a fresh clone serves at least
+the release. The decision is written to the
 version's tags, the MLflow run and ``register.decision_file``. A champion saved in a model format this
 code cannot read (an older release) does not take part: the new version takes the alias.
 """
@@ -17,7 +19,7 @@ import mlflow
 from mlflow.exceptions import MlflowException
 
 from models.recognizer import ModelFileError, Recognizer
-from models.registry import fetch_model_file
+from models.registry import fetch_model_file, log_model_file
 from pipelines.common.packed_data import PackedSet
 from pipelines.common.params import start_stage
 from pipelines.common.training import exact_match_on
@@ -31,6 +33,20 @@ def current_champion(client: mlflow.MlflowClient, name: str, alias: str) -> str 
         return str(client.get_model_version_by_alias(name, alias).version)
     except MlflowException:
         return None
+
+
+def register_release(client: mlflow.MlflowClient, path: Path, name: str, alias: str) -> str:
+    """Register the released model file that ships with the repository and give it the alias: the
+    champion a fresh store starts from, so a new model must beat the release to be served.
+    """
+    with mlflow.start_run(run_name="release"):
+        mlflow.set_tag("digitify.stage", "release")
+        info = log_model_file(path)
+    version = str(mlflow.register_model(info.model_uri, name).version)
+    client.set_model_version_tag(name, version, "release", str(path))
+    client.set_registered_model_alias(name, alias, version)
+    log.info("no %s yet: the release %s is registered as v%s and takes it", alias, path, version)
+    return version
 
 
 def decide(new_score: float, champion_score: float | None, min_improvement: float) -> bool:
@@ -47,6 +63,8 @@ def main(argv: list[str] | None = None) -> None:
     client = mlflow.MlflowClient()
 
     champion_version = current_champion(client, name, alias)
+    if champion_version is None and params["release"]:
+        champion_version = register_release(client, Path(params["release"]), name, alias)
     champion_score = None
     if champion_version is not None:
         path, _ = fetch_model_file(f"models:/{name}/{champion_version}")

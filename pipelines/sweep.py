@@ -62,8 +62,8 @@ def suggest(trial: optuna.Trial, space: dict[str, dict[str, Any]]) -> dict[str, 
 
 
 def study_name(params: dict[str, Any]) -> str:
-    """A name that changes when the search setup or the packed data change, so that a changed sweep
-    starts a new study while an interrupted one resumes.
+    """A name that changes when the search setup, the packed data or the starting weights change, so
+    that a changed sweep starts a new study while an interrupted one resumes.
     """
     keys = (
         "space",
@@ -76,12 +76,14 @@ def study_name(params: dict[str, Any]) -> str:
         "seed",
         "precision",
         "jitter",
+        "init_from",
     )
     setup = json.dumps({k: params[k] for k in keys}, sort_keys=True).encode()
     digest = hashlib.sha256(setup)
-    for split in ("train", "val"):
-        with (Path(params["packed_dir"]) / f"{split}.npz").open("rb") as packed:
-            digest.update(hashlib.file_digest(packed, "sha256").digest())
+    inputs = [Path(params["packed_dir"]) / f"{split}.npz" for split in ("train", "val")]
+    for path in inputs + ([Path(params["init_from"])] if params["init_from"] else []):
+        with path.open("rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
     return f"{params['study_prefix']}-{digest.hexdigest()[:10]}"
 
 
@@ -101,6 +103,7 @@ class Objective:
             mlflow.set_tags({"digitify.stage": "sweep-trial", "optuna.trial_number": trial.number})
             settings = RunSettings(
                 max_epochs=self.params["max_epochs"],
+                init_from=Path(self.params["init_from"]) if self.params["init_from"] else None,
                 batch_size=self.params["batch_size"],
                 patience=self.params["patience"],
                 seed=self.params["seed"],

@@ -89,11 +89,14 @@ def main(argv: list[str] | None = None) -> None:
                 "seed": params["seed"],
                 "precision": precision,
                 "jitter": params["jitter"],
+                "init_from": params["init_from"] or "",
             }
         )
         logger = MLFlowLogger(tracking_uri=mlflow.get_tracking_uri(), run_id=run.info.run_id)
         settings = RunSettings(
             max_epochs=params["max_epochs"],
+            monitor=params["monitor"],
+            init_from=Path(params["init_from"]) if params["init_from"] else None,
             batch_size=params["batch_size"],
             patience=params["patience"],
             seed=params["seed"],

@@ -50,7 +50,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         yaml.safe_load((ROOT / "tests/params-tiny.yaml").read_text()),
     )
     params["synthetic_fonts"]["fonts_dir"] = str(ROOT / "node_modules/@fontsource")
-    params["handwritten_numbers"]["usps_dir"] = str(usps)
+    params["handwritten_numbers"]["pools"]["usps_dir"] = str(usps)
+    params["paper_numbers"]["pools"]["usps_dir"] = str(usps)
     params["usps_benchmark"]["usps_dir"] = str(usps)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     (root / "data/svhn").mkdir(parents=True)
@@ -112,7 +113,7 @@ def test_sweep_is_one_parent_with_nested_trials(project):
 def test_metrics_plots_and_a_clean_status(project):
     root, env = project
     metrics = json.loads((root / "metrics/evaluate.json").read_text())
-    assert set(metrics) == {"fonts", "strokes", "handwritten", "usps_benchmark"}
+    assert set(metrics) == {"fonts", "strokes", "handwritten", "paper", "usps_benchmark"}
     for name, values in metrics.items():
         assert values["n"] > 0, name
         assert 0 <= values["exact_match"] <= 1 and values["cer"] >= 0
@@ -138,7 +139,7 @@ def test_evaluate_command_uses_the_champion(project):
 def test_changed_sweep_params_start_a_new_study_and_rerun_only_what_depends_on_them(project):
     root, env = project
     params = yaml.safe_load((root / "params.yaml").read_text())
-    params["sweep"]["space"]["dropout"]["high"] = 0.3
+    params["sweep"]["space"]["dropout"]["high"] = 0.25
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     diff = run(["dvc", "params", "diff"], root, env)
     assert "sweep.space.dropout.high" in diff.stdout

@@ -24,9 +24,16 @@ from PIL import Image, ImageDraw
 
 from models.charset import CHARSET
 from models.preprocess import normalize
-from pipelines import handwritten_numbers, svhn, usps_benchmark
+from pipelines import handwritten_numbers, paper_numbers, svhn, usps_benchmark
 from pipelines.common.composition import ComposeStyle, DigitSource, compose_number
-from pipelines.common.digit_pools import image_key, load_mnist, load_sklearn_digits, load_usps, split_pool
+from pipelines.common.digit_pools import (
+    image_key,
+    load_mnist,
+    load_sklearn_digits,
+    load_usps,
+    split_pool,
+    split_training_pools,
+)
 from pipelines.common.labelled_folder import LABELS_FILE, SKIPPED_FILE, read_folder
 from pipelines.common.splits import DIGITS_FILE, SPLITS
 from tests.drawing import write_usps
@@ -46,14 +53,23 @@ def write_params(path: Path, section: str, values: dict) -> Path:
     return path
 
 
+def pools_params(usps: Path, **overrides) -> dict:
+    values = {
+        "usps_dir": str(usps),
+        "seed": 3,
+        "digit_split": {"train": 0.8, "val": 0.1, "test": 0.1},
+        "weights": {"mnist": 1.0, "usps": 1.0, "sklearn": 0.05},
+    }
+    values.update(overrides)
+    return values
+
+
 def handwritten_params(tmp_path: Path, usps: Path, **overrides) -> dict:
     values = {
         "output_dir": str(tmp_path / "handwritten"),
-        "usps_dir": str(usps),
+        "pools": pools_params(usps),
         "seed": 3,
         "sizes": {"train": 230, "val": 12, "test": 12},
-        "digit_split": {"train": 0.8, "val": 0.1, "test": 0.1},
-        "pool_weights": {"mnist": 1.0, "usps": 1.0, "sklearn": 0.05},
         "min_length": 1,
         "max_length": 8,
         "decimal_fraction": 0.35,
@@ -153,6 +169,60 @@ def test_handwritten_stage_writes_valid_disjoint_splits(tmp_path: Path, usps_dir
 
     assert not content("train") & content("test")
     assert not content("train") & content("val")
+
+
+def paper_params(tmp_path: Path, usps: Path, **overrides) -> dict:
+    values = {
+        "output_dir": str(tmp_path / "paper"),
+        "pools": pools_params(usps),
+        "seed": 5,
+        "counts": {"train": 60, "val": 10, "test": 20},
+        "min_length": 1,
+        "max_length": 9,
+        "decimal_fraction": 0.3,
+        "comma_fraction": 1.0,
+        "dash_fraction": 0.5,
+        "pen_fraction": 0.4,
+        "digit_height": [24, 56],
+        "touch_fraction": 0.08,
+        "workers": 2,
+    }
+    values.update(overrides)
+    return values
+
+
+def test_paper_stage_writes_marks_free_labels_from_split_digits(tmp_path: Path, usps_dir: Path) -> None:
+    params = write_params(tmp_path / "params.yaml", "paper_numbers", paper_params(tmp_path, usps_dir))
+    paper_numbers.main(["--params", str(params)])
+    used: dict[str, set[str]] = {}
+    for split, size in (("train", 60), ("val", 10), ("test", 20)):
+        directory = tmp_path / "paper" / split
+        samples = check_folder(directory)
+        assert len(samples) == size
+        ids = digits_used(directory)
+        composed = [s for s in samples if s.path.name in ids]
+        assert 0 < len(composed) < size, "some numbers are composed from real digits, some written with a pen"
+        for sample in composed:
+            assert len(ids[sample.path.name]) == len(sample.label.replace(".", ""))
+        used[split] = {digit_id for name in ids for digit_id in ids[name]}
+        assert not any(digit_id.startswith("usps-test") for digit_id in used[split])
+    train_digits = {i for i in used["train"]}
+    assert not train_digits & used["test"], "paper test digits never appear in paper training images"
+    handwritten = handwritten_params(tmp_path, usps_dir)
+    parts = split_training_pools(handwritten["pools"])
+    handwritten_test = {i for pool in parts["test"].values() for i in pool.ids}
+    assert used["test"] <= handwritten_test, "paper and handwritten share one split of the real digits"
+
+
+def test_paper_stage_is_deterministic(tmp_path: Path, usps_dir: Path) -> None:
+    values = paper_params(tmp_path / "a", usps_dir, counts={"train": 6, "val": 2, "test": 2}, workers=1)
+    again = paper_params(tmp_path / "b", usps_dir, counts={"train": 6, "val": 2, "test": 2}, workers=2)
+    paper_numbers.main(["--params", str(write_params(tmp_path / "a.yaml", "paper_numbers", values))])
+    paper_numbers.main(["--params", str(write_params(tmp_path / "b.yaml", "paper_numbers", again))])
+    for split in SPLITS:
+        first, second = read_folder(tmp_path / "a" / "paper" / split), read_folder(tmp_path / "b" / "paper" / split)
+        assert [s.label for s in first] == [s.label for s in second]
+        assert all(a.path.read_bytes() == b.path.read_bytes() for a, b in zip(first, second, strict=True))
 
 
 def test_handwritten_stage_runs_without_usps(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -24,4 +24,3 @@ def test_summary_has_one_row_per_test_set_the_decision_and_the_address():
 def test_summary_says_when_nothing_was_recorded():
     lines = summary_lines({}, None, 3000)
     assert "registration: no decision recorded" in lines
-

@@ -17,7 +17,7 @@ import torch
 import yaml
 from optuna.trial import TrialState, create_trial
 
-from models.recognizer import save_model_file
+from models.recognizer import load_model_file, random_model_file, save_model_file
 from models.registry import CHAMPION_ALIAS, MODEL_NAME, log_model_file
 from pipelines import register, sweep
 from pipelines.common.training import RunSettings, fit, resolve_precision
@@ -69,7 +69,12 @@ def test_worse_model_is_registered_but_does_not_take_the_alias(tmp_path, trackin
         decision_file = tmp_path / f"{name}-decision.json"
         params = write_params(
             tmp_path / f"{name}.yaml",
-            register={"run_file": str(run_file), "val_data": str(val_path), "decision_file": str(decision_file)},
+            register={
+                "run_file": str(run_file),
+                "val_data": str(val_path),
+                "decision_file": str(decision_file),
+                "release": None,
+            },
         )
         register.main(["--params", str(params)])
         decisions.append(json.loads(decision_file.read_text()))
@@ -83,6 +88,47 @@ def test_worse_model_is_registered_but_does_not_take_the_alias(tmp_path, trackin
     assert str(client.get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS).version) == "1"
     assert client.get_model_version(MODEL_NAME, "2").tags["decision"] == "not promoted"
     assert "does not beat champion v1" in client.get_model_version(MODEL_NAME, "2").tags["decision_reason"]
+
+
+def test_a_fresh_store_starts_from_the_release_and_keeps_the_better(tmp_path, tracking, trained_model):
+    good_file, val = trained_model
+    val_path = tmp_path / "val.npz"
+    val.save(val_path)
+    crippled, _ = fit(val, val, small_config(learning_rate=1e-7), RunSettings(max_epochs=1, progress_bar=False))
+    release_file = save_model_file(tmp_path / "release.pt", crippled.model)
+    decisions = []
+    for name, model_file in (("good", good_file), ("again", release_file)):
+        run_file = tmp_path / f"{name}.json"
+        run_file.write_text(json.dumps(log_run(model_file)))
+        decision_file = tmp_path / f"{name}-decision.json"
+        register_section = {
+            "run_file": str(run_file),
+            "val_data": str(val_path),
+            "decision_file": str(decision_file),
+            "release": str(release_file),
+        }
+        register.main(["--params", str(write_params(tmp_path / f"{name}.yaml", register=register_section))])
+        decisions.append(json.loads(decision_file.read_text()))
+
+    good, again = decisions
+    assert good["champion_version"] == "1" and good["version"] == "2" and good["promoted"]
+    assert not again["promoted"] and again["champion_version"] == "2", "the release is registered only once"
+    client = mlflow.MlflowClient()
+    assert client.get_model_version(MODEL_NAME, "1").tags["release"] == str(release_file)
+    assert str(client.get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS).version) == "2"
+
+
+def test_fine_tuning_needs_the_same_architecture(tmp_path, trained_model):
+    _, val = trained_model
+    start = random_model_file(tmp_path / "start.pt", small_config(), seed=7)
+    settings = RunSettings(max_epochs=1, progress_bar=False, init_from=start)
+    tuned, _ = fit(val, val, small_config(learning_rate=1e-9), settings)
+    original, _, _ = load_model_file(start)
+    tuned_weights = dict(tuned.model.named_parameters())
+    for name, weights in original.named_parameters():
+        assert torch.allclose(tuned_weights[name], weights, atol=1e-4), f"{name} left the start"
+    with pytest.raises(ValueError, match="fine-tuning needs the same"):
+        fit(val, val, small_config(lstm_hidden=24), settings)
 
 
 @pytest.mark.parametrize(("bf16_cpu", "expected"), [(True, "bf16-mixed"), (False, "32-true")])
@@ -119,18 +165,25 @@ def sweep_params(tmp_path, trained_model) -> tuple[Path, dict]:
         "train_subset": 96,
         "val_subset": 64,
         "max_epochs": 2,
+        "init_from": None,
     }
     path = write_params(tmp_path / "params.yaml", sweep=values)
     return path, {**yaml.safe_load(path.read_text())["sweep"], "defaults": yaml.safe_load(path.read_text())["model"]}
 
 
-def test_study_name_follows_every_setting_that_changes_a_trial(sweep_params):
+def test_study_name_follows_every_setting_that_changes_a_trial(sweep_params, tmp_path):
     _, params = sweep_params
     name = sweep.study_name(params)
     assert sweep.study_name(dict(params)) == name
     assert params["precision"] == "auto"
     for key, value in [("precision", "32-true"), ("max_epochs", params["max_epochs"] + 1), ("jitter", 0.0)]:
         assert sweep.study_name({**params, key: value}) != name, key
+    start = tmp_path / "start.pt"
+    random_model_file(start, small_config())
+    from_start = sweep.study_name({**params, "init_from": str(start)})
+    assert from_start != name
+    random_model_file(start, small_config(), seed=1)
+    assert sweep.study_name({**params, "init_from": str(start)}) != from_start, "new starting weights, new study"
 
 
 def test_sweep_resumes_without_losing_finished_trials(sweep_params, tracking):

@@ -18,7 +18,7 @@ from scipy.ndimage import gaussian_filter
 
 from pipelines.common.augment import build_augmenter
 from pipelines.common.digit_pools import DigitPool
-from pipelines.common.points import draw_point
+from pipelines.common.points import comma_stroke, dash_stroke, draw_point, rasterize
 from pipelines.common.splits import Chunk, Generated, shared_state
 
 
@@ -40,6 +40,9 @@ class ComposeStyle:
     point_pen: tuple[float, float] = (0.07, 0.16)
     thinning: tuple[float, float] = (0.05, 0.35)
     margin: tuple[float, float] = (0.08, 0.4)
+
+
+MARK_STROKES = {",": comma_stroke, "-": dash_stroke}
 
 
 class DigitSource:
@@ -100,7 +103,8 @@ def transform_digit(image: np.ndarray, height: float, width_factor: float, shear
 def compose_number(
     text: str, source: DigitSource, style: ComposeStyle, rng: np.random.Generator
 ) -> tuple[np.ndarray, list[str]]:
-    """Compose ``text`` (digits and at most one ``.``) from real digits as one writer would.
+    """Compose ``text`` (digits, at most one ``.``, and marks that are not part of the number:
+    ``,`` and ``-``, see :mod:`pipelines.common.number_text`) from real digits as one writer would.
 
     Each piece is placed by the ink it shares rows with, so the gap is the distance
     between strokes (negative: they touch or overlap), whatever the slant. Returns the
@@ -124,6 +128,12 @@ def compose_number(
             bottom = baseline + round(rng.uniform(-0.06, 0.04) * height)
             not_tucked = layout.ink_right() - 0.12 * height
             point_right = layout.place(point, bottom - point.shape[0], gap, not_before=not_tucked, is_point=True)
+            continue
+        if char in MARK_STROKES:
+            stroke, width = MARK_STROKES[char](rng.uniform(*style.point_pen), rng)
+            mark = rasterize(stroke, width, height)
+            bottom = baseline + round(float(stroke[:, 1].max() + width / 2) * height)
+            point_right = layout.place(mark, bottom - mark.shape[0], rng.uniform(0.05, 0.25) * height, is_point=True)
             continue
         pool_index = source.writer(rng) if rng.random() < style.mix_fraction else writer
         image, digit_id = source.pick(int(char), pool_index, rng)

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines.common.splits import SPLITS
+
 LOGGER = logging.getLogger(__name__)
 
 USPS_FILES = {"train": "zip.train.gz", "test": "zip.test.gz"}
@@ -123,12 +125,13 @@ def split_pool(
     """Split a pool into disjoint parts (e.g. ``{"train": 0.8, "val": 0.1, "test": 0.1}``).
 
     The split is by image content: identical images always land in the same part, so no
-    digit image is in two parts; images whose key is in ``exclude`` are dropped first.
+    digit image is in two parts; images whose key is in ``exclude`` are dropped first. Parts are
+    cut in the order train, val, test (then any other names, sorted), whatever the dict's order.
     """
     keys = [image_key(image) for image in pool.images]
     unique = sorted({key for key in keys if not exclude or key not in exclude})
     order = np.random.default_rng(seed).permutation(len(unique))
-    names = list(fractions)
+    names = [name for name in SPLITS if name in fractions] + sorted(set(fractions) - set(SPLITS))
     bounds = np.cumsum([fractions[name] for name in names])
     bounds = np.rint(bounds / bounds[-1] * len(unique)).astype(int)
     part_of: dict[str, str] = {}
@@ -152,3 +155,31 @@ def merge_pools(pools: list[DigitPool], name: str) -> DigitPool:
         labels=np.concatenate([pool.labels for pool in pools]) if pools else np.zeros(0, dtype=np.int64),
         ids=[digit_id for pool in pools for digit_id in pool.ids],
     )
+
+
+def split_training_pools(config: dict) -> dict[str, dict[str, DigitPool]]:
+    """Load the training pools (by name: mnist, usps, sklearn) and split each into disjoint train / val / test parts.
+
+    ``config`` is a ``pools`` section of params.yaml: ``usps_dir``, ``seed``, ``digit_split`` and
+    ``weights`` (a pool with weight 0 is not loaded). Every source that composes real digits reads
+    the same section, so a digit is in the same split for all of them. USPS train digits are split
+    like the others; images equal to a USPS test digit are dropped, so the benchmark's digits never
+    reach training. Returns ``{split: {name: pool}}``.
+    """
+    seed = int(config["seed"])
+    weights = config["weights"]
+    loaders = {"mnist": load_mnist, "sklearn": load_sklearn_digits}
+    pools: dict[str, DigitPool] = {name: load() for name, load in loaders.items() if weights.get(name, 0) > 0}
+    exclude: set[str] = set()
+    if weights.get("usps", 0) > 0:
+        usps_train = load_usps(config["usps_dir"], "train")
+        if usps_train is not None:
+            pools["usps"] = usps_train
+            if (Path(config["usps_dir"]) / USPS_FILES["test"]).is_file():
+                usps_test = load_usps(config["usps_dir"], "test")
+                exclude = {image_key(image) for image in usps_test.images} if usps_test else set()
+    parts: dict[str, dict[str, DigitPool]] = {split: {} for split in SPLITS}
+    for offset, (name, pool) in enumerate(sorted(pools.items())):
+        for split, part in split_pool(pool, config["digit_split"], seed + offset, exclude).items():
+            parts[split][name] = part
+    return parts

@@ -1,4 +1,6 @@
-"""Sample realistic number strings ("7", "1000", "0.5", "12.75", "3.14159") for every data source."""
+"""Sample realistic number strings ("7", "1000", "0.5", "12.75", "3.14159") for every data source,
+and write them as people write amounts ("1,250", "125,-"): with marks that are not part of the number.
+"""
 
 from __future__ import annotations
 
@@ -42,3 +44,25 @@ def _integer(rng: np.random.Generator, length: int) -> str:
 def _digits(rng: np.random.Generator, count: int) -> str:
     """``count`` uniformly random digits."""
     return "".join(str(d) for d in rng.integers(0, 10, size=count))
+
+
+MARKS = ",-"
+
+
+def as_written(number: str, rng: np.random.Generator, comma_fraction: float, dash_fraction: float) -> str:
+    """``number`` as written on a form: thousands commas in a long integer part (``comma_fraction`` of
+    those) and, on integers, a trailing ``,-`` or ``-`` (``dash_fraction``). :func:`label_of` undoes it.
+    """
+    whole, point, decimals = number.partition(".")
+    if len(whole) >= 4 and rng.random() < comma_fraction:
+        groups = [whole[max(0, end - 3) : end] for end in range(len(whole), 0, -3)][::-1]
+        whole = ",".join(groups)
+    written = whole + point + decimals
+    if not point and rng.random() < dash_fraction:
+        written += ",-" if rng.random() < 0.6 else "-"
+    return written
+
+
+def label_of(written: str) -> str:
+    """The label of a written amount: the number without its marks."""
+    return "".join(char for char in written if char not in MARKS)

@@ -1,8 +1,10 @@
-"""The one decimal-point drawer: a tap, a blob, a small ring or a short tick, as a pen would leave it.
+"""The one decimal-point drawer (a tap, a blob, a small ring or a short tick, as a pen would leave
+it) and the marks people write beside amounts that are not part of the number: a thousands comma
+and a trailing dash.
 
-:func:`point_stroke` gives the point as a pen trajectory in digit-height units (the pen-strokes
-source draws it with the rest of the number); :func:`draw_point` renders the same trajectory
-as an ink map for the composer of real digits.
+Each mark is a pen trajectory in digit-height units, y = 0 on the baseline and up negative (the
+pen-strokes writer draws it with the rest of the number); :func:`rasterize` renders one as an
+ink map for the composer of real digits.
 """
 
 from __future__ import annotations
@@ -33,9 +35,31 @@ def point_stroke(pen: float, rng: np.random.Generator) -> tuple[np.ndarray, floa
     return points, pen * scale
 
 
+def comma_stroke(pen: float, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """A thousands comma: a dot or short stroke on the baseline with a tail below it, and its pen width."""
+    lift = rng.uniform(-0.02, 0.06)
+    tail = rng.uniform(0.12, 0.3)
+    lean = rng.uniform(-0.12, 0.0)
+    points = np.array([[0.0, -lift], [0.01, -lift + 0.4 * tail], [lean, -lift + tail]])
+    return points, pen * rng.uniform(0.9, 1.4)
+
+
+def dash_stroke(pen: float, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """A trailing dash at about half the digit height (``125,-``), and its pen width."""
+    length = rng.uniform(0.25, 0.7)
+    y = -rng.uniform(0.3, 0.6)
+    return np.array([[0.0, y], [length, y + rng.normal(0.0, 0.04)]]), pen * rng.uniform(0.8, 1.2)
+
+
 def draw_point(height: float, pen: float, rng: np.random.Generator) -> np.ndarray:
     """An ink map (float32 in [0, 1], cropped to the ink) of a decimal point for digits ``height`` px tall."""
-    stroke, width = point_stroke(pen, rng)
+    return rasterize(*point_stroke(pen, rng), height)
+
+
+def rasterize(stroke: np.ndarray, width: float, height: float) -> np.ndarray:
+    """Draw a mark's trajectory with a round pen ``width`` wide for digits ``height`` px tall; an ink
+    map (float32 in [0, 1]) cropped to the ink.
+    """
     scale = height * SUPERSAMPLE
     low = stroke.min(axis=0) - width / 2
     extent = stroke.max(axis=0) + width / 2 - low

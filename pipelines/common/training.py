@@ -18,7 +18,7 @@ from models.calibration import Calibration, fit_calibration
 from models.crnn import CRNNConfig
 from models.lit_crnn import LitCRNN
 from models.metrics import exact_match
-from models.recognizer import Recognizer
+from models.recognizer import Recognizer, load_model_file
 from pipelines.common.packed_data import PackedDataModule, PackedSet
 
 log = logging.getLogger("pipelines.common.training")
@@ -52,6 +52,7 @@ class RunSettings:
     monitor: str = "val_exact_match"
     precision: str = "auto"
     jitter: float = 0.0
+    init_from: Path | None = None
     checkpoint_dir: Path | None = None
     progress_bar: bool = True
     callbacks: list[Callback] = field(default_factory=list)
@@ -75,7 +76,8 @@ def fit(train: PackedSet, val: PackedSet, config: CRNNConfig, settings: RunSetti
     """Train a LitCRNN for ``settings.max_epochs`` (fewer only by early stopping); return the best
     checkpoint's module (by ``settings.monitor``) and that score.
 
-    The run's length is set by epochs alone, never by the wall clock, so the same parameters give the
+    With ``settings.init_from`` it starts from that model file's weights (fine-tuning). The run's
+    length is set by epochs alone, never by the wall clock, so the same parameters give the
     same model on any machine. It uses the accelerator that is present (Lightning's ``auto``: the
     GPUs where there are any, with DDP across several; else the CPU). Checkpoints go to
     ``settings.checkpoint_dir``, or to a temporary folder removed afterwards.
@@ -86,6 +88,8 @@ def fit(train: PackedSet, val: PackedSet, config: CRNNConfig, settings: RunSetti
     mode = MONITOR_MODES[settings.monitor]
     pl.seed_everything(settings.seed, workers=True, verbose=False)
     module = LitCRNN(config.to_dict())
+    if settings.init_from is not None:
+        start_from(module, settings.init_from)
     checkpoint = ModelCheckpoint(
         dirpath=settings.checkpoint_dir, monitor=settings.monitor, mode=mode, save_top_k=1, filename="best"
     )
@@ -115,6 +119,22 @@ def fit(train: PackedSet, val: PackedSet, config: CRNNConfig, settings: RunSetti
     if checkpoint.best_model_path:
         module = LitCRNN.load_from_checkpoint(checkpoint.best_model_path)
     return module.eval(), best_score
+
+
+ARCHITECTURE = ("cnn_width", "lstm_hidden", "lstm_layers")
+
+
+def start_from(module: LitCRNN, path: Path) -> None:
+    """Load a model file's weights into ``module``, to fine-tune it; the architectures must match."""
+    model, _, _ = load_model_file(path)
+    theirs = {key: getattr(model.config, key) for key in ARCHITECTURE}
+    ours = {key: getattr(module.config, key) for key in ARCHITECTURE}
+    if theirs != ours:
+        raise ValueError(
+            f"{path}: architecture {theirs} differs from params.yaml model {ours}; fine-tuning needs the same"
+        )
+    module.model.load_state_dict(model.state_dict())
+    log.info("starting from the weights of %s", path)
 
 
 def calibrate(module: LitCRNN, val: PackedSet) -> Calibration:

@@ -1,0 +1,91 @@
+"""Stage ``paper_numbers``: numbers written on paper forms and captured by scanners and phones.
+
+What real scanned amounts and photographed notes look like and the canvas-like sources never
+show: each number is written by one writer, either composed from real handwritten digits
+(``pipelines.common.composition``, the same disjoint digit pools as ``handwritten_numbers``) or
+drawn as pen trajectories with the pen writer's habits (``pipelines.common.pen``), often as an
+amount is written (thousands commas, a trailing ``,-`` or ``-``: marks that are not part of the
+label), then put on paper (``pipelines.common.paper``): ruled lines, an amount box cut by the
+crop, grids, stamps, bleed-through, pencil or ballpoint, uneven light, tilt, blur, JPEG and
+binarization.
+
+Writes ``<output_dir>/{train,val,test}/`` labelled folders (``digits.csv`` names the real
+digits). The test split is made of test-only digits and its own random streams: it is never
+used for training, and ``evaluate`` reports it as the ``paper`` test set.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipelines.common.composition import ComposeStyle, DigitSource, compose_number
+from pipelines.common.digit_pools import split_training_pools
+from pipelines.common.number_text import as_written, label_of, sample_number
+from pipelines.common.paper import PaperStyle, put_on_paper
+from pipelines.common.params import start_stage
+from pipelines.common.pen import draw_number
+from pipelines.common.splits import SPLITS, Chunk, Generated, shared_state, write_splits
+
+log = logging.getLogger("pipelines.paper_numbers")
+
+SECTION = "paper_numbers"
+
+
+@dataclass(frozen=True)
+class PaperSettings:
+    """What every chunk of one split needs: the stage's parameters, the compose style and the seed."""
+
+    params: dict[str, Any]
+    style: ComposeStyle
+    seed: tuple[int, ...]
+
+
+def written_text(rng: np.random.Generator, params: dict[str, Any]) -> str:
+    """A number as it is written on a form, marks included (its label is ``label_of`` it)."""
+    number = sample_number(rng, int(params["min_length"]), int(params["max_length"]), params["decimal_fraction"])
+    return as_written(number, rng, params["comma_fraction"], params["dash_fraction"])
+
+
+def draw_chunk(chunk: Chunk) -> list[Generated]:
+    """Write and capture one chunk of numbers on paper; each sample has its own seeded generator."""
+    settings: PaperSettings = chunk.settings
+    params = settings.params
+    source: DigitSource = shared_state()[chunk.split]
+    paper = PaperStyle()
+    samples = []
+    previous: np.ndarray | None = None
+    for index in range(chunk.start, chunk.start + chunk.count):
+        rng = np.random.default_rng([*settings.seed, index])
+        text = written_text(rng, params)
+        ids: list[str] = []
+        if rng.random() < params["pen_fraction"]:
+            ink = draw_number(text, rng)
+        else:
+            ink, ids = compose_number(text, source, settings.style, rng)
+        image = put_on_paper(ink, rng, paper, bleed=previous)
+        previous = ink
+        samples.append(Generated(image, label_of(text), tuple(ids)))
+    return samples
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Write the paper train / val / test sets."""
+    params, _ = start_stage(SECTION, __doc__.splitlines()[0], argv)
+    pools = split_training_pools(params["pools"])
+    weights = params["pools"]["weights"]
+    style = ComposeStyle(digit_height=tuple(params["digit_height"]), touch_fraction=float(params["touch_fraction"]))
+    sources = {split: DigitSource(list(pools[split].values()), [weights[n] for n in pools[split]]) for split in SPLITS}
+    settings = {
+        split: PaperSettings(params=params, style=style, seed=(int(params["seed"]), index))
+        for index, split in enumerate(SPLITS)
+    }
+    write_splits(Path(params["output_dir"]), params["counts"], draw_chunk, settings, int(params["workers"]), sources)
+
+
+if __name__ == "__main__":
+    main()
