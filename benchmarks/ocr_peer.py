@@ -12,9 +12,10 @@ the standard library and RapidOCR. RapidOCR is used for recognition only (``use_
 
 Scoring: exact match (``models.metrics.exact_match``, the metric of ``pipelines.evaluate``) against
 labels.csv. RapidOCR's charset is far larger than ours, so its text is first normalised by
-:func:`normalise_text`: NFKC (full-width digits and points become ASCII), each ``,`` becomes ``.``
-(a handwritten decimal point often reads as a comma), and everything else outside ``0123456789.``
-(spaces, ``-``, letters, other punctuation) is dropped. ``exact_match_raw`` is the score without it.
+:func:`normalise_text`: NFKC (full-width digits and points become ASCII), thousands commas and a
+trailing comma go (our labels leave them out), any other ``,`` becomes ``.`` (a handwritten decimal
+point often reads as a comma), and everything else outside ``0123456789.`` (spaces, ``-``, letters)
+is dropped. ``exact_match_raw`` is the score without it.
 
 Timing: one image per call for both, including reading the file, after one warm-up call, on
 ``--threads`` CPU threads (torch's for ours, onnxruntime's for RapidOCR); model loading excluded.
@@ -27,6 +28,7 @@ import argparse
 import csv
 import json
 import logging
+import re
 import subprocess
 import sys
 import tempfile
@@ -40,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PEER_VENV = ROOT / ".venv-ocr-peer"
 PEER_SETUP = "bash scripts/setup_ocr_peer.sh"
-CHARSET = "0123456789."
+CHARSET = "0123456789."  # models.charset.CHARSET (the peer's python cannot import models; a test checks)
 LABELS_FILE = "labels.csv"
 
 log = logging.getLogger("benchmarks.ocr_peer")
@@ -58,14 +60,21 @@ class LabelledImage:
     label: str
 
 
-def normalise_text(text: str) -> str:
-    """Map RapidOCR's raw text onto our charset ``0123456789.``.
+THOUSANDS = re.compile(r",(?=\d{3}(?!\d))")
 
-    NFKC first (full-width ``１２．５`` becomes ``12.5``), then every ``,`` becomes ``.``, then every
+
+def normalise_text(text: str) -> str:
+    """Map RapidOCR's raw text onto our charset ``0123456789.``, as our labels are written.
+
+    NFKC first (full-width ``１２．５`` becomes ``12.5``); a ``,`` before a group of exactly three
+    digits is a thousands separator and goes (``1,250.00`` is ``1250.00``, as our labels drop it);
+    a trailing ``,`` goes (``125,-`` is ``125``); any other ``,`` is a decimal point; then every
     character outside the charset is dropped (spaces, ``-``, letters, other punctuation).
     """
-    folded = unicodedata.normalize("NFKC", text).replace(",", ".")
-    return "".join(char for char in folded if char in CHARSET)
+    folded = unicodedata.normalize("NFKC", text)
+    folded = THOUSANDS.sub("", folded)
+    kept = "".join(char for char in folded if char in CHARSET or char == ",").rstrip(",")
+    return kept.replace(",", ".")
 
 
 def read_labels(folder: Path, limit: int | None = None) -> list[LabelledImage]:
