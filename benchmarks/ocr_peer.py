@@ -25,7 +25,6 @@ Logs go to stderr. Exit status 2, with one line, for a missing peer virtualenv o
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import re
@@ -78,34 +77,18 @@ def normalise_text(text: str) -> str:
 
 
 def read_labels(folder: Path, limit: int | None = None) -> list[LabelledImage]:
-    """Read ``folder/labels.csv`` (header ``filename,label``); the first ``limit`` rows if given.
+    """Read a labelled folder with the pipeline's reader; the first ``limit`` rows if given.
 
-    A plain CSV read on purpose, so the benchmark does not depend on where the pipeline keeps its
-    reader. Raises BenchmarkError for a missing or malformed file or a missing image.
+    Raises BenchmarkError (naming the file and row) for a missing or malformed ``labels.csv``,
+    a label outside the charset or a missing image.
     """
-    labels_path = folder / LABELS_FILE
-    if not labels_path.is_file():
-        raise BenchmarkError(f"{labels_path}: missing (a labelled folder needs labels.csv)")
-    rows: list[LabelledImage] = []
-    with labels_path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = [column.strip() for column in next(reader, [])]
-        if header != ["filename", "label"]:
-            raise BenchmarkError(f"{labels_path}, row 1: header must be 'filename,label', got {header!r}")
-        for row_number, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) != 2:
-                raise BenchmarkError(f"{labels_path}, row {row_number}: expected 2 columns, got {len(row)}")
-            path = folder / row[0].strip()
-            if not path.is_file():
-                raise BenchmarkError(f"{labels_path}, row {row_number}: image file {row[0].strip()!r} does not exist")
-            rows.append(LabelledImage(path, row[1].strip()))
-            if limit is not None and len(rows) >= limit:
-                break
-    if not rows:
-        raise BenchmarkError(f"{labels_path}: no rows")
-    return rows
+    from pipelines.common.labelled_folder import FolderError, read_folder
+
+    try:
+        samples = read_folder(folder)
+    except FolderError as exc:
+        raise BenchmarkError(str(exc)) from exc
+    return [LabelledImage(sample.path, sample.label) for sample in samples[:limit]]
 
 
 def parse_set(text: str) -> tuple[str, Path]:
