@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set everything up, run the pipeline (data, sweep, training, evaluation, registration), then serve
-# the champion model on http://localhost:${PORT:-3000} with the web page at /.
+# the champion model on http://127.0.0.1:${PORT:-3000} (HOST=0.0.0.0 with DIGITIFY_ENV=production to serve
+# other machines) with the web page at /.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -8,4 +9,4 @@ source scripts/env.sh
 dvc repro
 python -m pipelines.common.summary --port "${PORT:-3000}"   # exact match per test set, the registration decision
 python -m service.import_model
-exec bentoml serve --port "${PORT:-3000}"
+exec bentoml serve --host "${HOST:-127.0.0.1}" --port "${PORT:-3000}"

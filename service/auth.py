@@ -1,6 +1,7 @@
 """Passwords (argon2id) and access tokens (HS256 JWTs): the security primitives, no I/O.
 
-Tokens carry the username (``sub``), role, issue and expiry times; decoding accepts HS256
+Tokens carry the username (``sub``), role, the account's token version (``ver``: a password
+change makes older tokens stale), issue and expiry times; decoding accepts HS256
 only, with the issuer and all those claims required, so ``alg: none``, other algorithms,
 tampered signatures and expired tokens are all refused.
 """
@@ -18,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 ALGORITHM = "HS256"
 ISSUER = "digitify"
+MAX_USERNAME_LENGTH = 64
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,64}")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
@@ -41,6 +43,7 @@ class Claims:
     username: str
     role: str
     expires_at: int
+    version: int = 0
 
 
 def check_username(username: str) -> str:
@@ -70,8 +73,10 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def issue_token(secret: str, username: str, role: str, ttl_seconds: int, now: float | None = None) -> str:
-    """Sign an access token for ``username`` valid for ``ttl_seconds``."""
+def issue_token(
+    secret: str, username: str, role: str, ttl_seconds: int, now: float | None = None, version: int = 0
+) -> str:
+    """Sign an access token for ``username`` (at token version ``version``) valid for ``ttl_seconds``."""
     issued = int(time.time() if now is None else now)
     payload = {
         "sub": username,
@@ -81,6 +86,7 @@ def issue_token(secret: str, username: str, role: str, ttl_seconds: int, now: fl
         "nbf": issued,
         "exp": issued + ttl_seconds,
         "jti": uuid.uuid4().hex,
+        "ver": version,
     }
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
 
@@ -107,7 +113,7 @@ def decode_token(secret: str, token: str) -> Claims:
         raise AuthError("invalid token signature") from exc
     except jwt.InvalidTokenError as exc:
         raise AuthError(f"invalid token: {exc}") from exc
-    username, role = payload.get("sub"), payload.get("role")
-    if not isinstance(username, str) or not isinstance(role, str):
+    username, role, version = payload.get("sub"), payload.get("role"), payload.get("ver", 0)
+    if not isinstance(username, str) or not isinstance(role, str) or type(version) is not int:
         raise AuthError("invalid token claims")
-    return Claims(username=username, role=role, expires_at=int(payload["exp"]))
+    return Claims(username=username, role=role, expires_at=int(payload["exp"]), version=version)

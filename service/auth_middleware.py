@@ -1,8 +1,9 @@
 """ASGI middleware: a valid bearer token is needed for every route that is not explicitly public.
 
-Deny by default: health probes, metrics, the API docs, login/registration and the web UI's
-files are public; predictions and everything else need a valid HS256 token of a known, active
-user, and ``/admin/*`` needs the admin role (403 otherwise). The authenticated account is put
+Deny by default: health probes, the API docs, login/registration and the web UI's files are
+public; predictions and everything else need a valid HS256 token of a known, active user whose
+token version is current (a password change revokes older tokens), and ``/admin/*`` and
+``/metrics`` need the admin role (403 otherwise). The authenticated account is put
 in the ASGI scope under ``SCOPE_KEY`` for the handlers to log.
 
 The service's own in-process call to its batched model route is recognised by a context
@@ -37,7 +38,6 @@ PUBLIC_PATHS = frozenset(
         "/livez",
         "/healthz",
         "/readyz",
-        "/metrics",
         "/docs",
         "/docs.json",
         "/schema.json",
@@ -47,6 +47,7 @@ PUBLIC_PATHS = frozenset(
     }
 )
 PUBLIC_PREFIXES = ("/static_content/",)
+ADMIN_PATHS = frozenset({"/metrics"})
 
 _internal_call: contextvars.ContextVar[bool] = contextvars.ContextVar("digitify_internal_call", default=False)
 
@@ -131,7 +132,7 @@ class AuthMiddleware:
             headers = {"www-authenticate": 'Bearer error="invalid_token"'} if status == 401 else {"retry-after": "5"}
             await send_json(send, status, {"error": message}, headers)
             return
-        if path.startswith("/admin") and not account.is_admin:
+        if (path.startswith("/admin") or path in ADMIN_PATHS) and not account.is_admin:
             await send_json(send, 403, {"error": "admin role required"})
             return
         await self.app({**scope, SCOPE_KEY: account}, receive, send)
@@ -153,4 +154,6 @@ class AuthMiddleware:
                 return None, (503, "the account database is unavailable, try again shortly")
         if account is None or not account.is_active:
             return None, (401, "unknown or disabled user")
+        if claims.version != account.token_version:
+            return None, (401, "token revoked by a password change: log in again")
         return account, None

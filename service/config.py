@@ -1,22 +1,28 @@
 """The service's settings, read from environment variables only.
 
 Every variable the service reads is named in ``ENV_VARS`` (the deployment files and their test
-rely on that list). Development mode runs with built-in defaults; production mode refuses to
-start without a real JWT secret and refuses the development admin password.
+rely on that list). Development mode needs no set-up: what is not given is generated at first
+start and kept owner-only (``service.dev_secrets``), and the service answers only this machine
+(``service.loopback_guard``). Production mode refuses to start without a real JWT secret and admin
+password. Secrets that were ever published in this repository are refused in both modes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from service.database import database_identity
+from service.dev_secrets import DevSecretsError, load_or_create, secrets_path
 
 DEVELOPMENT = "development"
 PRODUCTION = "production"
-DEV_JWT_SECRET = "digitify-development-secret-not-for-production"
 DEV_ADMIN_USERNAME = "admin"
-DEV_ADMIN_PASSWORD = "digitify-dev-admin"
+PUBLIC_SECRETS = frozenset({"digitify-development-secret-not-for-production"})
+PUBLIC_PASSWORDS = frozenset({"digitify-dev-admin"})
 MIN_SECRET_BYTES = 32
 DEFAULT_MODEL_TAG = "digitify-crnn:latest"
 WEB_DIST = Path(__file__).resolve().parent / "web" / "dist"
@@ -84,6 +90,12 @@ def model_tag(environ: Mapping[str, str] | None = None) -> str:
     return environ.get("DIGITIFY_MODEL") or DEFAULT_MODEL_TAG
 
 
+def environment(environ: Mapping[str, str] | None = None) -> str:
+    """Return the mode, ``development`` or ``production`` (needed by middleware built before full settings)."""
+    environ = os.environ if environ is None else environ
+    return environ.get("DIGITIFY_ENV", DEVELOPMENT).strip().lower() or DEVELOPMENT
+
+
 def web_dir(environ: Mapping[str, str] | None = None) -> Path:
     """Where the built web UI is (needed when the routes are built, before full settings)."""
     environ = os.environ if environ is None else environ
@@ -95,24 +107,40 @@ def default_database_url(cwd: Path | None = None) -> str:
     return f"sqlite:///{(cwd or Path.cwd()) / 'predictions.db'}"
 
 
+def default_spool_path(database_url: str, cwd: Path | None = None) -> Path:
+    """Return the default spool of a database, in the working directory: one file per database.
+
+    The embedded default database keeps ``predictions-spool.db``; any other gets a name with a
+    hash of its identity, so services logging to different databases never share a spool.
+    """
+    cwd = cwd or Path.cwd()
+    if database_url == default_database_url(cwd):
+        return cwd / "predictions-spool.db"
+    digest = hashlib.sha256(database_identity(database_url).encode()).hexdigest()[:12]
+    return cwd / f"predictions-spool-{digest}.db"
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and check the settings; raise ConfigError with a readable message if they are unusable."""
     environ = os.environ if environ is None else environ
-    env = environ.get("DIGITIFY_ENV", DEVELOPMENT).strip().lower() or DEVELOPMENT
+    env = environment(environ)
     if env not in (DEVELOPMENT, PRODUCTION):
         raise ConfigError(f"DIGITIFY_ENV must be {DEVELOPMENT!r} or {PRODUCTION!r}, got {env!r}")
     production = env == PRODUCTION
     admin_username = environ.get("DIGITIFY_ADMIN_USERNAME") or (None if production else DEV_ADMIN_USERNAME)
-    admin_password = environ.get("DIGITIFY_ADMIN_PASSWORD") or (None if production else DEV_ADMIN_PASSWORD)
+    admin_password = environ.get("DIGITIFY_ADMIN_PASSWORD") or None
+    jwt_secret = environ.get("DIGITIFY_JWT_SECRET") or ""
+    _check_not_public(jwt_secret, admin_password)
+    database_url = environ.get("DATABASE_URL") or default_database_url()
     settings = Settings(
         env=env,
-        jwt_secret=environ.get("DIGITIFY_JWT_SECRET") or ("" if production else DEV_JWT_SECRET),
+        jwt_secret=jwt_secret,
         token_ttl_seconds=_int(environ, "DIGITIFY_TOKEN_TTL_SECONDS", 3600, minimum=1),
         admin_username=admin_username,
         admin_password=admin_password,
         allow_registration=_bool(environ, "DIGITIFY_ALLOW_REGISTRATION", True),
-        database_url=environ.get("DATABASE_URL") or default_database_url(),
-        spool_path=Path(environ.get("DIGITIFY_SPOOL_PATH") or Path.cwd() / "predictions-spool.db"),
+        database_url=database_url,
+        spool_path=Path(environ.get("DIGITIFY_SPOOL_PATH") or default_spool_path(database_url)),
         max_upload_bytes=_int(environ, "DIGITIFY_MAX_UPLOAD_BYTES", 5 * 1024 * 1024, minimum=1024),
         max_batch_bytes=_int(environ, "DIGITIFY_MAX_BATCH_BYTES", 32 * 1024 * 1024, minimum=1024),
         max_batch_images=_int(environ, "DIGITIFY_MAX_BATCH_IMAGES", 64, minimum=1),
@@ -127,20 +155,41 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     )
     if production:
         _check_production(settings)
-    return settings
+        return settings
+    return _with_generated_secrets(settings)
+
+
+def _with_generated_secrets(settings: Settings) -> Settings:
+    """Fill a development configuration's missing JWT secret and admin password from the owner-only file."""
+    missing_password = bool(settings.admin_username) and not settings.admin_password
+    if settings.jwt_secret and not missing_password:
+        return settings
+    try:
+        generated = load_or_create(secrets_path(), settings.admin_username or DEV_ADMIN_USERNAME)
+    except DevSecretsError as exc:
+        raise ConfigError(str(exc)) from exc
+    return replace(
+        settings,
+        jwt_secret=settings.jwt_secret or generated.jwt_secret,
+        admin_password=generated.admin_password if missing_password else settings.admin_password,
+    )
+
+
+def _check_not_public(jwt_secret: str, admin_password: str | None) -> None:
+    """Refuse, in every mode, a secret or password that was published in this repository."""
+    if jwt_secret in PUBLIC_SECRETS:
+        raise ConfigError("DIGITIFY_JWT_SECRET is a published development default: anyone could sign tokens")
+    if admin_password in PUBLIC_PASSWORDS:
+        raise ConfigError("DIGITIFY_ADMIN_PASSWORD is a published development default: choose another")
 
 
 def _check_production(settings: Settings) -> None:
-    """Refuse the development defaults and missing secrets in production mode."""
+    """Refuse missing or weak secrets in production mode."""
     problems = []
     if not settings.jwt_secret:
         problems.append("DIGITIFY_JWT_SECRET is not set")
-    elif settings.jwt_secret == DEV_JWT_SECRET:
-        problems.append("DIGITIFY_JWT_SECRET is the development default")
     elif len(settings.jwt_secret.encode()) < MIN_SECRET_BYTES:
         problems.append(f"DIGITIFY_JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes")
-    if settings.admin_password == DEV_ADMIN_PASSWORD:
-        problems.append("DIGITIFY_ADMIN_PASSWORD is the development default")
     if bool(settings.admin_username) != bool(settings.admin_password):
         problems.append("set both DIGITIFY_ADMIN_USERNAME and DIGITIFY_ADMIN_PASSWORD, or neither")
     if problems:

@@ -1,20 +1,22 @@
-"""ASGI middleware: upload routes get the right content type and a bounded body, or a clear 4xx.
+"""ASGI middleware: upload and login routes get the right content type and a bounded body, or a clear 4xx.
 
-For each prediction route it checks the ``Content-Type`` (415 with the expected type),
-refuses bodies over the route's byte limit (413, from ``Content-Length`` or while reading a
-chunked body, never buffering more than the limit), empty bodies and malformed or misnamed
-multipart fields (400), then replays the body to the application. What it refuses on a
-prediction route is logged as a rejected prediction, like any other bad input; ``/preview``
-is checked the same way but never logged (it is not a prediction).
+For each guarded route it checks the ``Content-Type`` (415 with the expected type), refuses
+bodies over the route's byte limit (413, from ``Content-Length`` or while reading a chunked
+body, never buffering more than the limit) and empty bodies, then checks the body as it arrives:
+multipart uploads with python-multipart's streaming parser (``service.multipart_check``: bounded
+part headers, at most as many parts as the route takes, only file parts in the route's field),
+JSON bodies with ``json`` (too deep a nesting is a 400, not a crash). Then it replays the body
+to the application. What it refuses on a prediction route is logged as a rejected prediction,
+like any other bad input; ``/preview`` and ``/auth/*`` are checked the same way but never logged.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 from collections.abc import MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -22,32 +24,59 @@ import anyio
 from service.auth_middleware import ASGIApp, Receive, Scope, Send, account_of, send_json
 from service.config import Settings
 from service.logbook import log_row
+from service.multipart_check import MultipartChecker, MultipartRejectedError
 from service.runtime import RuntimeNotReadyError, current
 
 MULTIPART = "multipart/form-data"
 JSON = "application/json"
 SINGLE = "single"
 BATCH = "batch"
-ROUTES = {
-    "/predict": (MULTIPART, SINGLE, "image"),
-    "/predict_base64": (JSON, SINGLE, "image"),
-    "/predict_batch": (MULTIPART, BATCH, "images"),
-    "/predict_async": (MULTIPART, BATCH, "images"),
-    "/predict_async/submit": (MULTIPART, BATCH, "images"),
-    "/preview": (MULTIPART, SINGLE, "image"),
-}
-UNLOGGED = frozenset({"/preview"})
-PART_NAME = re.compile(rb'content-disposition:[^\r\n]*?[; ]name="([^"]*)"', re.IGNORECASE)
-PART_FILENAME = re.compile(rb"content-disposition:[^\r\n]*?[; ]filename\*?=", re.IGNORECASE)
-BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
+TASK = "task"
+AUTH = "auth"
 MULTIPART_OVERHEAD = 64 * 1024
+AUTH_BODY_LIMIT = 4 * 1024
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one guarded route accepts: its content type, kind of upload and field, and whether refusals are logged."""
+
+    content_type: str
+    kind: str
+    field: str
+    logged: bool = True
+
+
+ROUTES = {
+    "/predict": Rule(MULTIPART, SINGLE, "image"),
+    "/predict_base64": Rule(JSON, SINGLE, "image"),
+    "/predict_batch": Rule(MULTIPART, BATCH, "images"),
+    "/predict_async": Rule(MULTIPART, TASK, "images"),
+    "/predict_async/submit": Rule(MULTIPART, TASK, "images"),
+    "/preview": Rule(MULTIPART, SINGLE, "image", logged=False),
+    "/auth/login": Rule(JSON, AUTH, "", logged=False),
+    "/auth/register": Rule(JSON, AUTH, "", logged=False),
+}
 
 
 def byte_limit(settings: Settings, kind: str) -> int:
     """Return the largest request body a route of ``kind`` accepts (base64 and form overhead included)."""
     if kind == SINGLE:
         return settings.max_upload_bytes * 4 // 3 + MULTIPART_OVERHEAD
+    if kind == AUTH:
+        return AUTH_BODY_LIMIT
     return settings.max_batch_bytes
+
+
+def part_limit(settings: Settings, kind: str) -> tuple[int, str]:
+    """Return how many multipart parts a route of ``kind`` takes, and the message for one more."""
+    if kind == BATCH:
+        limit = settings.max_batch_images
+        return limit, f"more than {limit} images in one batch; at most {limit} (use /predict_async for more)"
+    if kind == TASK:
+        limit = settings.max_task_images
+        return limit, f"more than {limit} images in one task; at most {limit}"
+    return 1, "send one image per request; /predict_batch takes many"
 
 
 def content_type(scope: Scope) -> tuple[str, str]:
@@ -57,43 +86,6 @@ def content_type(scope: Scope) -> tuple[str, str]:
             media_type, _, parameters = value.decode("latin-1").partition(";")
             return media_type.strip().lower(), parameters
     return "", ""
-
-
-def multipart_fields(body: bytes, parameters: str) -> list[tuple[str, bool]] | None:
-    """Return ``(field name, is a file)`` for each part of a multipart body, or None if it is malformed."""
-    boundary = BOUNDARY.search(parameters)
-    if boundary is None:
-        return None
-    delimiter = b"--" + boundary.group(1).encode("latin-1")
-    parts = body.split(delimiter)
-    if len(parts) < 3:
-        return None
-    names = []
-    for part in parts[1:]:
-        if part.startswith(b"--"):
-            return names
-        head, separator, _ = part.partition(b"\r\n\r\n")
-        name = PART_NAME.search(head)
-        if not separator or name is None:
-            return None
-        names.append((name.group(1).decode("utf-8", "replace"), PART_FILENAME.search(head) is not None))
-    return None
-
-
-def check_fields(fields: list[tuple[str, bool]] | None, field: str, single: bool) -> str | None:
-    """Say what is wrong with a multipart upload's fields, or None if it only has file parts named ``field``."""
-    if fields is None:
-        return "the multipart body is malformed"
-    unexpected = sorted({name for name, _ in fields} - {field})
-    if unexpected:
-        return f"unexpected form field {unexpected[0]!r}: send images in the field {field!r}"
-    if not fields:
-        return f"no image: send it in the multipart field {field!r}"
-    if not all(is_file for _, is_file in fields):
-        return f"the field {field!r} must be a file upload, not a text value"
-    if single and len(fields) > 1:
-        return f"send one image per request ({len(fields)} given); /predict_batch takes many"
-    return None
 
 
 def content_length(scope: Scope) -> int | None:
@@ -108,11 +100,15 @@ def content_length(scope: Scope) -> int | None:
 
 
 def check_json(body: bytes, field: str) -> str | None:
-    """Say what is wrong with a JSON body that should be ``{field: "<string>"}``, or None."""
+    """Say what is wrong with a JSON body that should be ``{field: "<string>"}`` (any object if no field), or None."""
     try:
         document = json.loads(body)
+    except RecursionError:
+        return "the JSON body is nested too deeply"
     except ValueError:
         return "the body is not valid JSON"
+    if not field:
+        return None if isinstance(document, dict) else "the JSON body must be an object"
     if not isinstance(document, dict) or not isinstance(document.get(field), str):
         return (
             f'the JSON body must be an object with a string field {field!r}: {{"{field}": "data:image/png;base64,..."}}'
@@ -121,7 +117,7 @@ def check_json(body: bytes, field: str) -> str | None:
 
 
 class RequestGuard:
-    """Enforce content types and body sizes on the prediction routes; log what it turns away."""
+    """Enforce content types, body sizes and multipart structure on the upload routes; log what it turns away."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -143,7 +139,7 @@ class RequestGuard:
             await self.app(scope, _replay(body, receive), send)
             return
         status, message, nbytes = rejection
-        if scope["path"] in UNLOGGED:
+        if not rule.logged:
             await send_json(send, status, {"error": message})
             return
         account = account_of(scope)
@@ -160,49 +156,57 @@ class RequestGuard:
         await send_json(send, status, {"error": message, "log_id": row["id"]})
 
     async def _admit(
-        self, scope: Scope, receive: Receive, settings: Settings, rule: tuple[str, str, str]
+        self, scope: Scope, receive: Receive, settings: Settings, rule: Rule
     ) -> tuple[bytes, tuple[int, str, int | None] | None]:
         """Read and check the body; return it, or why it is refused as ``(status, message, size)``."""
-        expected, kind, field = rule
         actual, parameters = content_type(scope)
         declared = content_length(scope)
-        if actual != expected:
-            hint = f"a multipart/form-data upload (field {field!r})" if expected == MULTIPART else "a JSON body"
+        if actual != rule.content_type:
+            hint = (
+                f"a multipart/form-data upload (field {rule.field!r})"
+                if rule.content_type == MULTIPART
+                else "a JSON body"
+            )
             got = actual or "a body without a content type"
             return b"", (415, f"this route takes {hint}, not {got}", declared)
-        limit = byte_limit(settings, kind)
+        limit = byte_limit(settings, rule.kind)
         if declared is not None and declared > limit:
             return b"", (413, f"the request is {declared:,} bytes; the limit is {limit:,}", declared)
-        body = await self._read_body(receive, limit)
-        if body is None:
-            return b"", (413, f"the request is larger than the limit of {limit:,} bytes", declared)
-        if not body:
-            return body, (400, "the request body is empty: send an image", 0)
-        problem = (
-            check_fields(multipart_fields(body, parameters), field, kind == SINGLE)
-            if expected == MULTIPART
-            else check_json(body, field)
-        )
-        if problem is not None:
-            return body, (400, problem, len(body))
-        return body, None
-
-    @staticmethod
-    async def _read_body(receive: Receive, limit: int) -> bytes | None:
-        """Read the whole body, or return None as soon as it exceeds ``limit``."""
+        checker = None
+        if rule.content_type == MULTIPART:
+            max_parts, too_many = part_limit(settings, rule.kind)
+            try:
+                checker = MultipartChecker(parameters, rule.field, max_parts, too_many)
+            except MultipartRejectedError as exc:
+                return b"", (exc.status, str(exc), declared)
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return b""
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+        try:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return b"", (400, "the client disconnected before sending the whole body", size)
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    return b"", (413, f"the request is larger than the limit of {limit:,} bytes", declared)
+                if size == 0 and not message.get("more_body", False):
+                    return b"", (400, "the request body is empty: send an image", 0)
+                if checker is not None:
+                    checker.feed(chunk)
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+            if checker is not None:
+                checker.finish()
+        except MultipartRejectedError as exc:
+            return b"", (exc.status, str(exc), size)
+        body = b"".join(chunks)
+        if checker is None:
+            problem = check_json(body, rule.field)
+            if problem is not None:
+                return b"", (400, problem, len(body))
+        return body, None
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

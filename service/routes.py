@@ -1,8 +1,9 @@
 """The FastAPI app mounted on the BentoML service: accounts, admin queries, docs and the web UI.
 
-``/auth/register`` and ``/auth/login`` are public; ``/auth/me`` and ``/admin/*`` rely on the
-account the auth middleware put in the request scope (the middleware already refused
-everyone else). The web UI's built files (``service/web/dist``) are served at ``/`` when they
+``/auth/register`` and ``/auth/login`` are public, throttled per client address and per
+username, and hash passwords on their own threads (``service.auth_throttle``); ``/auth/me``
+and ``/admin/*`` rely on the account the auth middleware put in the request scope (the
+middleware already refused everyone else). The web UI's built files (``service/web/dist``) are served at ``/`` when they
 exist; the Swagger UI of the whole service then lives at ``/docs``.
 """
 
@@ -16,26 +17,29 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.staticfiles import StaticFiles
 
 from models.charset import CHARSET
 from service.admin_queries import LogFilter, SortKey, log_row, query_logs, stats
-from service.auth import CredentialsFormatError, issue_token
+from service.auth import MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, CredentialsFormatError, issue_token
 from service.auth_middleware import account_of
+from service.auth_throttle import ThrottledError
 from service.config import web_dir
 from service.runtime import RESERVED_NAMES, Runtime, RuntimeNotReadyError, current
 from service.users import Account, UserExistsError
+
+MAX_PAGE = 1_000_000
 
 app = FastAPI(title="Digitify accounts and admin", docs_url=None, redoc_url=None, openapi_url=None)
 
 
 class Credentials(BaseModel):
-    """A username and password, as sent to register and log in."""
+    """A username and password, as sent to register and log in (lengths bounded before any hashing)."""
 
-    username: str
-    password: str
+    username: Annotated[str, Field(max_length=MAX_USERNAME_LENGTH)]
+    password: Annotated[str, Field(max_length=MAX_PASSWORD_LENGTH)]
 
 
 class TokenResponse(BaseModel):
@@ -53,7 +57,7 @@ class AccountResponse(BaseModel):
     role: str
 
 
-def runtime() -> Runtime:
+async def runtime() -> Runtime:
     """Return the process runtime (503 while the service starts)."""
     try:
         return current()
@@ -90,6 +94,17 @@ async def validation_error(_: Request, exc: RequestValidationError) -> JSONRespo
     return JSONResponse({"error": f"invalid request: {summary}", "detail": details}, status_code=422)
 
 
+@app.exception_handler(ThrottledError)
+async def throttled(_: Request, exc: ThrottledError) -> JSONResponse:
+    """Refused authentication attempts: 429 (or 503) saying when to come back."""
+    return JSONResponse({"error": str(exc)}, status_code=exc.status, headers={"retry-after": str(exc.retry_after)})
+
+
+def client_address(request: Request) -> str:
+    """The address of the client that sent ``request`` (the connection's peer)."""
+    return request.client.host if request.client is not None else "local"
+
+
 @app.exception_handler(SQLAlchemyError)
 async def database_error(_: Request, exc: SQLAlchemyError) -> JSONResponse:
     """Answer 503 when the database is down or refused the query; the service itself is fine."""
@@ -97,13 +112,20 @@ async def database_error(_: Request, exc: SQLAlchemyError) -> JSONResponse:
 
 
 @app.post("/auth/register", status_code=201)
-def register(credentials: Credentials, rt: Annotated[Runtime, Depends(runtime)]) -> AccountResponse:
+async def register(
+    credentials: Credentials, request: Request, rt: Annotated[Runtime, Depends(runtime)]
+) -> AccountResponse:
     """Create a user account (role ``user``)."""
     if not rt.settings.allow_registration:
         raise HTTPException(403, "registration is disabled on this server")
-    rt.ensure_schema()
+    rt.auth_throttle.admit(client_address(request))
+
+    def create() -> Account:
+        rt.ensure_schema()
+        return rt.users.create(credentials.username, credentials.password)
+
     try:
-        account = rt.users.create(credentials.username, credentials.password)
+        account = await rt.auth_throttle.hash_off_the_main_pool(create)
     except CredentialsFormatError as exc:
         raise HTTPException(400, str(exc)) from exc
     except UserExistsError as exc:
@@ -113,14 +135,20 @@ def register(credentials: Credentials, rt: Annotated[Runtime, Depends(runtime)])
 
 
 @app.post("/auth/login")
-def login(credentials: Credentials, rt: Annotated[Runtime, Depends(runtime)]) -> TokenResponse:
+async def login(credentials: Credentials, request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> TokenResponse:
     """Exchange a username and password for a bearer token."""
-    rt.ensure_schema()
-    account = rt.users.authenticate(credentials.username, credentials.password)
+    rt.auth_throttle.admit(client_address(request), credentials.username)
+
+    def authenticate() -> Account | None:
+        rt.ensure_schema()
+        return rt.users.authenticate(credentials.username, credentials.password)
+
+    account = await rt.auth_throttle.hash_off_the_main_pool(authenticate)
     if account is None:
+        rt.auth_throttle.failed_login(credentials.username)
         raise HTTPException(401, "wrong username or password", headers={"www-authenticate": "Bearer"})
     ttl = rt.settings.token_ttl_seconds
-    token = issue_token(rt.settings.jwt_secret, account.username, account.role, ttl)
+    token = issue_token(rt.settings.jwt_secret, account.username, account.role, ttl, version=account.token_version)
     return TokenResponse(access_token=token, expires_in=ttl)
 
 
@@ -175,7 +203,7 @@ def admin_logs(
     filters: Annotated[LogFilter, Depends(log_filter)],
     sort: SortKey = "created_at",
     order: Literal["asc", "desc"] = "desc",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Prediction log rows matching the filters, sorted and paginated, with the total count."""

@@ -1,7 +1,8 @@
 """The per-process state the service, its middleware and its routes share.
 
 One ``Runtime`` per worker process: settings, the database engine and sessions, accounts and
-their cache, and the prediction logbook. The service creates it in ``__init__``; the ASGI
+their cache, the limits on login attempts, the prediction logbook and the owners of background
+tasks. The service creates it in ``__init__``; the ASGI
 middleware and the FastAPI routes, which exist before the service instance, find it through
 :func:`current`.
 """
@@ -14,10 +15,12 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.config import DEV_ADMIN_PASSWORD, Settings
-from service.database import make_engine, migrate, session_factory
+from service.auth_throttle import AuthThrottle
+from service.config import Settings
+from service.database import database_identity, make_engine, migrate, session_factory
 from service.logbook import Logbook
 from service.spool import Spool
+from service.task_owners import TaskOwners, registry_path
 from service.users import UserDirectory, UserStore
 
 logger = logging.getLogger(__name__)
@@ -57,7 +60,10 @@ class Runtime:
         self.sessions = session_factory(self.engine)
         self.users = UserStore(self.sessions)
         self.directory = UserDirectory(self.users, settings.user_cache_seconds)
-        self.logbook = Logbook(Spool(settings.spool_path), self.engine, self.ensure_schema)
+        spool = Spool(settings.spool_path, owner=database_identity(settings.database_url))
+        self.logbook = Logbook(spool, self.engine, self.ensure_schema)
+        self.task_owners = TaskOwners(registry_path(settings.spool_path))
+        self.auth_throttle = AuthThrottle()
         self.web_paths, self.web_prefixes = web_entries(settings.web_dir)
         self._schema_ready = False
         self._schema_lock = threading.Lock()
@@ -74,15 +80,16 @@ class Runtime:
             self._schema_ready = True
 
     def _bootstrap_admin(self) -> None:
-        """Create the admin named by the environment if it does not exist yet."""
+        """Make the admin named by the environment exist with the environment's password."""
         username, password = self.settings.admin_username, self.settings.admin_password
         if not username or not password:
             return
-        if self.users.ensure_admin(username, password):
-            if password == DEV_ADMIN_PASSWORD:
-                logger.warning("created development admin %r with the development default password", username)
-            else:
-                logger.info("created admin %r from the environment", username)
+        outcome = self.users.bootstrap_admin(username, password)
+        if outcome == "created":
+            logger.info("created admin %r from the environment", username)
+        elif outcome == "updated":
+            logger.warning("admin %r now has the environment's role and password; older tokens are revoked", username)
+            self.directory.forget(username.lower())
 
     def start(self) -> None:
         """Prepare the database if it is reachable (else the flusher retries) and start the flusher."""
@@ -96,6 +103,7 @@ class Runtime:
         """Stop the flusher and release connections."""
         self.logbook.stop()
         self.logbook.spool.close()
+        self.task_owners.close()
         self.engine.dispose()
 
 

@@ -36,6 +36,7 @@ from starlette.responses import JSONResponse
 
 from service import config, routes
 from service.auth_middleware import INTERNAL_ROUTE, AuthMiddleware, account_of, internal_call
+from service.database import database_identity
 from service.inference import (
     InputError,
     PreparedImage,
@@ -47,6 +48,7 @@ from service.inference import (
     preview_png,
 )
 from service.logbook import log_row
+from service.loopback_guard import LoopbackGuard
 from service.model_store import load_recognizer
 from service.request_guard import RequestGuard
 from service.runtime import Runtime, install
@@ -58,13 +60,17 @@ from service.schemas import (
     PreviewResult,
     RawPrediction,
 )
+from service.security_headers import SecurityHeaders
+from service.spool import Spool
+from service.task_guard import TaskGuard
 
 INTERNAL_CALL_ATTEMPTS = 3
 
 
 def preflight() -> None:
-    """Fail fast, before BentoML starts workers, on unusable settings or a model missing from the store."""
-    config.load_settings()
+    """Fail fast, before BentoML starts workers, on unusable settings, another database's spool or a missing model."""
+    settings = config.load_settings()
+    Spool(settings.spool_path, owner=database_identity(settings.database_url)).close()
     tag = config.model_tag()
     try:
         bentoml.models.get(tag)
@@ -299,5 +305,9 @@ def _error(error: InputError, log_id: str | None, ctx: bentoml.Context) -> JSONR
     return JSONResponse(body, status_code=error.status)
 
 
+# BentoML applies these in the order added, the first outermost.
+Digitify.add_asgi_middleware(SecurityHeaders)
+Digitify.add_asgi_middleware(LoopbackGuard)
 Digitify.add_asgi_middleware(AuthMiddleware)
+Digitify.add_asgi_middleware(TaskGuard)
 Digitify.add_asgi_middleware(RequestGuard)

@@ -3,6 +3,10 @@
 Every log row is written here before the service answers; a flusher moves rows to the real
 database and deletes them only after they are committed there. Rows carry their own UUID, so
 writing one twice (two workers, a crash between insert and delete) is harmless.
+
+A spool belongs to one database: the first service to open it writes that database's identity
+into it, and a service logging to another database refuses to use it (``SpoolOwnerError``),
+so two services in one directory never deliver each other's rows.
 """
 
 from __future__ import annotations
@@ -12,7 +16,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, delete, event, func, insert, select
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.dialects import sqlite
 
 from service.database import apply_sqlite_pragmas
 
@@ -24,17 +42,45 @@ _rows = Table(
     Column("payload", Text, nullable=False),
     sqlite_autoincrement=True,  # seqs are never reused: a flusher may delete only the rows it read
 )
+_meta = Table(
+    "spool_meta",
+    _metadata,
+    Column("key", String(32), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+OWNER_KEY = "database"
+
+
+class SpoolOwnerError(RuntimeError):
+    """The spool file holds rows for another database than the one this service logs to."""
 
 
 class Spool:
     """Append-only queue of JSON rows in a SQLite file, safe across threads and processes."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, owner: str | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(f"sqlite:///{self.path}", connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(self.engine, "connect", apply_sqlite_pragmas)
         _metadata.create_all(self.engine)
+        if owner is not None:
+            self._claim(owner)
+
+    def _claim(self, owner: str) -> None:
+        """Mark the spool as ``owner``'s if it is no one's yet; raise SpoolOwnerError if it is another's."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                sqlite.insert(_meta).on_conflict_do_nothing(index_elements=["key"]),
+                {"key": OWNER_KEY, "value": owner},
+            )
+            stored = connection.execute(select(_meta.c.value).where(_meta.c.key == OWNER_KEY)).scalar_one()
+        if stored != owner:
+            self.engine.dispose()
+            raise SpoolOwnerError(
+                f"the spool {self.path} holds log rows for {stored}, not for {owner}: "
+                "give this service a spool of its own (DIGITIFY_SPOOL_PATH)"
+            )
 
     def append(self, rows: Sequence[dict[str, Any]]) -> None:
         """Store rows durably (committed before this returns)."""

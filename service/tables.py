@@ -29,7 +29,11 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """An account that may call the service; ``role`` is ``user`` or ``admin``."""
+    """An account that may call the service; ``role`` is ``user`` or ``admin``.
+
+    ``username`` is stored lower-case (names differing only in case are one account);
+    ``token_version`` grows with every password change, and tokens carrying an older one are refused.
+    """
 
     __tablename__ = "users"
 
@@ -39,6 +43,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), nullable=False, default=ROLE_USER)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    token_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
 
 class PredictionLog(Base):

@@ -1,5 +1,9 @@
 """Accounts in the database, and a short-lived cache of them for checking every request.
 
+Usernames are case-insensitive: new accounts are stored lower-case and every lookup compares
+lower-case, so ``Ada`` and ``ada`` are one account. Changing a password bumps the account's token
+version, which makes every token issued before the change stale.
+
 The cache lets predictions go on while the database is down: a user seen in the last
 ``ttl`` seconds is served from memory, and a stale entry is used rather than failing the
 request if the database cannot be reached.
@@ -11,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,6 +38,7 @@ class Account:
     username: str
     role: str
     is_active: bool
+    token_version: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -43,7 +48,12 @@ class Account:
 
 def _account(user: User) -> Account:
     """Return the cacheable view of a User row."""
-    return Account(username=user.username, role=user.role, is_active=user.is_active)
+    return Account(username=user.username, role=user.role, is_active=user.is_active, token_version=user.token_version)
+
+
+def _find(session: Session, username: str) -> User | None:
+    """Return the user called ``username``, whatever the case of either name."""
+    return session.scalars(select(User).where(func.lower(User.username) == username.lower())).one_or_none()
 
 
 class UserStore:
@@ -57,28 +67,32 @@ class UserStore:
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}, got {role!r}")
         user = User(
-            username=check_username(username),
+            username=check_username(username).lower(),
             password_hash=hash_password(check_password(password)),
             role=role,
             is_active=True,
+            token_version=0,
         )
+        taken = UserExistsError(f"the username {username!r} is taken")
         try:
             with self.sessions.begin() as session:
+                if _find(session, username) is not None:
+                    raise taken
                 session.add(user)
         except IntegrityError as exc:
-            raise UserExistsError(f"the username {username!r} is taken") from exc
+            raise taken from exc
         return _account(user)
 
     def get(self, username: str) -> Account | None:
         """Return the account called ``username``, or None."""
         with self.sessions() as session:
-            user = session.scalars(select(User).where(User.username == username)).one_or_none()
+            user = _find(session, username)
             return _account(user) if user is not None else None
 
     def authenticate(self, username: str, password: str) -> Account | None:
         """Return the active account if the password matches, else None (in about the same time either way)."""
         with self.sessions() as session:
-            user = session.scalars(select(User).where(User.username == username)).one_or_none()
+            user = _find(session, username)
         if not verify_password(user.password_hash if user is not None else None, password):
             return None
         return _account(user) if user is not None and user.is_active else None
@@ -86,7 +100,7 @@ class UserStore:
     def ensure_admin(self, username: str, password: str) -> bool:
         """Create ``username`` as an admin unless it exists (an existing user is promoted); True if created."""
         with self.sessions.begin() as session:
-            user = session.scalars(select(User).where(User.username == username)).one_or_none()
+            user = _find(session, username)
             if user is not None:
                 user.role = ROLE_ADMIN
                 return False
@@ -96,13 +110,43 @@ class UserStore:
             return False
         return True
 
-    def set_password(self, username: str, password: str) -> bool:
-        """Replace a user's password; False if there is no such user."""
+    def bootstrap_admin(self, username: str, password: str) -> str:
+        """Make ``username`` an admin whose password is ``password``, as the environment says.
+
+        Returns ``created``, ``unchanged`` or ``updated``. An existing account that was not an admin
+        with this password (a rotated password, or a name someone else registered first) gets the
+        role and the password, and every token issued before is revoked.
+        """
+        with self.sessions() as session:
+            user = _find(session, username)
+        if user is None:
+            try:
+                self.create(username, password, role=ROLE_ADMIN)
+                return "created"
+            except UserExistsError:
+                pass
+        elif user.role == ROLE_ADMIN and user.is_active and verify_password(user.password_hash, password):
+            return "unchanged"
+        new_hash = hash_password(check_password(password))
         with self.sessions.begin() as session:
-            user = session.scalars(select(User).where(User.username == username)).one_or_none()
+            user = _find(session, username)
+            if user is None:
+                raise UserStoreUnavailableError(f"the admin account {username!r} vanished while it was being set up")
+            user.role = ROLE_ADMIN
+            user.is_active = True
+            user.password_hash = new_hash
+            user.token_version += 1
+        return "updated"
+
+    def set_password(self, username: str, password: str) -> bool:
+        """Replace a user's password and revoke the tokens issued before; False if there is no such user."""
+        new_hash = hash_password(check_password(password))
+        with self.sessions.begin() as session:
+            user = _find(session, username)
             if user is None:
                 return False
-            user.password_hash = hash_password(check_password(password))
+            user.password_hash = new_hash
+            user.token_version += 1
             return True
 
 

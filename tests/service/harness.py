@@ -214,6 +214,7 @@ def service_env(database_url: str, work: Path, model_env: dict[str, str]) -> dic
         "DIGITIFY_ADMIN_PASSWORD": ADMIN[1],
         "DATABASE_URL": database_url,
         "DIGITIFY_SPOOL_PATH": str(work / "spool.db"),
+        "BENTOML_RESULT_STORE": str(work / "task_result.db"),  # `bentoml serve` empties it at start
         "DIGITIFY_MAX_UPLOAD_BYTES": str(1024 * 1024),
         "DIGITIFY_MAX_BATCH_IMAGES": "16",
         "DIGITIFY_USER_CACHE_SECONDS": "2",

@@ -5,12 +5,16 @@ from __future__ import annotations
 import pytest
 
 from service.config import (
-    DEV_ADMIN_PASSWORD,
-    DEV_JWT_SECRET,
+    PUBLIC_PASSWORDS,
+    PUBLIC_SECRETS,
     ConfigError,
     load_settings,
     model_tag,
 )
+from service.dev_secrets import FILE_NAME
+
+DEV_JWT_SECRET = next(iter(PUBLIC_SECRETS))
+DEV_ADMIN_PASSWORD = next(iter(PUBLIC_PASSWORDS))
 
 GOOD_SECRET = "s" * 48
 
@@ -19,26 +23,56 @@ def test_development_defaults_run_with_no_configuration(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     settings = load_settings({})
     assert settings.env == "development"
-    assert settings.jwt_secret == DEV_JWT_SECRET
-    assert settings.admin_password == DEV_ADMIN_PASSWORD
+    assert len(settings.jwt_secret) >= 32 and settings.jwt_secret not in PUBLIC_SECRETS
+    assert settings.admin_username == "admin" and len(settings.admin_password) >= 16
     assert settings.database_url == f"sqlite:///{tmp_path / 'predictions.db'}"
     assert settings.model_tag == "digitify-crnn:latest"
+    assert (tmp_path / FILE_NAME).stat().st_mode & 0o777 == 0o600
+    again = load_settings({})
+    assert (again.jwt_secret, again.admin_password) == (settings.jwt_secret, settings.admin_password)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert load_settings({}).jwt_secret != settings.jwt_secret
+
+
+def test_development_secrets_readable_by_others_are_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    load_settings({})
+    (tmp_path / FILE_NAME).chmod(0o644)
+    with pytest.raises(ConfigError, match="readable by others"):
+        load_settings({})
+
+
+def test_given_development_secrets_are_used_and_nothing_is_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings({"DIGITIFY_JWT_SECRET": GOOD_SECRET, "DIGITIFY_ADMIN_PASSWORD": "a-real-password"})
+    assert (settings.jwt_secret, settings.admin_password) == (GOOD_SECRET, "a-real-password")
+    assert not (tmp_path / FILE_NAME).exists()
+
+
+@pytest.mark.parametrize("env", ["development", "production"])
+@pytest.mark.parametrize(
+    ("environ", "complaint"),
+    [
+        ({"DIGITIFY_JWT_SECRET": DEV_JWT_SECRET}, "DIGITIFY_JWT_SECRET is a published development default"),
+        (
+            {"DIGITIFY_JWT_SECRET": GOOD_SECRET, "DIGITIFY_ADMIN_PASSWORD": DEV_ADMIN_PASSWORD},
+            "DIGITIFY_ADMIN_PASSWORD is a published development default",
+        ),
+    ],
+)
+def test_published_secrets_are_refused_in_every_mode(tmp_path, monkeypatch, env, environ, complaint):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=complaint):
+        load_settings({"DIGITIFY_ENV": env, **environ})
 
 
 @pytest.mark.parametrize(
     ("environ", "complaint"),
     [
         ({}, "DIGITIFY_JWT_SECRET is not set"),
-        ({"DIGITIFY_JWT_SECRET": DEV_JWT_SECRET}, "development default"),
         ({"DIGITIFY_JWT_SECRET": "short"}, "shorter than 32 bytes"),
-        (
-            {
-                "DIGITIFY_JWT_SECRET": GOOD_SECRET,
-                "DIGITIFY_ADMIN_USERNAME": "root",
-                "DIGITIFY_ADMIN_PASSWORD": DEV_ADMIN_PASSWORD,
-            },
-            "DIGITIFY_ADMIN_PASSWORD is the development default",
-        ),
         ({"DIGITIFY_JWT_SECRET": GOOD_SECRET, "DIGITIFY_ADMIN_USERNAME": "root"}, "set both"),
     ],
 )
@@ -66,7 +100,8 @@ def test_production_accepts_real_secrets():
     "environ",
     [{"DIGITIFY_ENV": "staging"}, {"DIGITIFY_MAX_UPLOAD_BYTES": "lots"}, {"DIGITIFY_LOW_CONFIDENCE": "2"}],
 )
-def test_bad_values_are_named(environ):
+def test_bad_values_are_named(environ, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     name = next(iter(environ))
     with pytest.raises(ConfigError, match=name):
         load_settings(environ)

@@ -207,3 +207,21 @@ def test_alembic_command_line_upgrades_and_downgrades(database_url, tmp_path):
     assert alembic("downgrade", "base").returncode == 0
     assert not {"users", "prediction_logs"} & set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_sqlite_commits_are_synced_before_they_are_acknowledged(tmp_path):
+    """The spool, the task registry and a SQLite log run WAL with ``synchronous=FULL`` (2): durable on power loss."""
+    from sqlalchemy import text
+
+    from service.task_owners import TaskOwners
+
+    engines = [
+        Spool(tmp_path / "spool.db").engine,
+        TaskOwners(tmp_path / "tasks.db").engine,
+        make_engine(f"sqlite:///{tmp_path / 'log.db'}"),
+    ]
+    for engine in engines:
+        with engine.connect() as connection:
+            assert connection.execute(text("PRAGMA synchronous")).scalar() == 2
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        engine.dispose()
