@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 import yaml  # noqa: E402
 
-from models.recognizer import Recognizer, load_model_file  # noqa: E402
+from models.recognizer import ModelFileError, Recognizer, load_model_file  # noqa: E402
 from pipelines.evaluate import evaluate_folder  # noqa: E402
 
 DATA_SECTIONS = ("synthetic_fonts", "pen_strokes", "handwritten_numbers", "paper_numbers", "svhn")
@@ -55,7 +55,23 @@ def card_text(facts: dict[str, Any]) -> str:
         f"| {name} | {m['n']} | {100 * m['exact_match']:.1f} % | {100 * m['cer']:.1f} % | {m['ece']:.3f} |"
         for name, m in facts["metrics"].items()
     )
-    data = "\n".join(f"- `{name}`: `{json.dumps(values, sort_keys=True)}`" for name, values in facts["data"].items())
+    data = "\n".join(f"  - `{name}`: `{json.dumps(values, sort_keys=True)}`" for name, values in facts["data"].items())
+    peer = facts.get("peer") or {}
+    peer_rows = "\n".join(
+        f"| {name} | {m['n']} | {100 * m['ours']['exact_match']:.1f} % | {100 * m['rapidocr']['exact_match']:.1f} % "
+        f"| {m['ours']['ms_per_image']:.1f} | {m['rapidocr']['ms_per_image']:.1f} |"
+        for name, m in peer.get("sets", {}).items()
+    )
+    peer_text = (
+        f"""
+## Beside the best OCR library we could run (`python benchmarks/ocr_peer.py`, RapidOCR {peer.get("rapidocr")})
+| test set | n | this model | RapidOCR | ms/image (ours) | ms/image (RapidOCR) |
+| --- | --- | --- | --- | --- | --- |
+{peer_rows}
+"""
+        if peer_rows
+        else ""
+    )
     return f"""# Digitify CRNN: released model
 
 `models/release/model.pt` (model file format `{facts["format"]}`, {facts["size_mb"]:.1f} MB,
@@ -82,8 +98,8 @@ it reads the packed validation data better.
 {rows}
 
 The `paper` and `usps_benchmark` sets are made only of digits and writers never used in training
-(`usps_benchmark`: the USPS *test* digits). `python benchmarks/ocr_peer.py` puts RapidOCR beside it.
-"""
+(`usps_benchmark`: the USPS *test* digits).
+{peer_text}"""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -96,10 +112,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hardware", required=True)
     parser.add_argument("--command", required=True, help="the command that reproduces the training")
     parser.add_argument("--out", type=Path, default=REPO / "models/release")
+    parser.add_argument("--peer-json", type=Path, help="benchmarks/ocr_peer.py's output for this model, to show beside")
     args = parser.parse_args(argv)
 
     params = yaml.safe_load(args.params.read_text())
-    model, _, metadata = load_model_file(args.model)
+    try:
+        model, _, metadata = load_model_file(args.model)
+    except ModelFileError as exc:
+        raise SystemExit(f"error: {exc}") from exc
     args.out.mkdir(parents=True, exist_ok=True)
     target = args.out / "model.pt"
     shutil.copyfile(args.model, target)
@@ -118,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
         "packed": {split: sha256(args.packed / f"{split}.npz") for split in ("train", "val")},
         "data": {name: params[name] for name in DATA_SECTIONS if name in params},
         "metrics": evaluate_sets(target, params["evaluate"]["sets"]),
+        "peer": json.loads(args.peer_json.read_text()) if args.peer_json else None,
     }
     (args.out / "release.json").write_text(json.dumps(facts, indent=2) + "\n")
     (args.out / "MODEL_CARD.md").write_text(card_text(facts))
