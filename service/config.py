@@ -36,6 +36,7 @@ ENV_VARS = (
     "DIGITIFY_ALLOW_REGISTRATION",
     "DATABASE_URL",
     "DIGITIFY_SPOOL_PATH",
+    "DIGITIFY_SPOOL_MAX_ROWS",
     "DIGITIFY_MAX_UPLOAD_BYTES",
     "DIGITIFY_MAX_BATCH_BYTES",
     "DIGITIFY_MAX_BATCH_IMAGES",
@@ -66,6 +67,7 @@ class Settings:
     allow_registration: bool
     database_url: str
     spool_path: Path
+    spool_max_rows: int
     max_upload_bytes: int
     max_batch_bytes: int
     max_batch_images: int
@@ -116,7 +118,7 @@ def default_spool_path(database_url: str, cwd: Path | None = None) -> Path:
     cwd = cwd or Path.cwd()
     if database_url == default_database_url(cwd):
         return cwd / "predictions-spool.db"
-    digest = hashlib.sha256(database_identity(database_url).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(database_identity(database_url, cwd).encode()).hexdigest()[:12]
     return cwd / f"predictions-spool-{digest}.db"
 
 
@@ -141,6 +143,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         allow_registration=_bool(environ, "DIGITIFY_ALLOW_REGISTRATION", True),
         database_url=database_url,
         spool_path=Path(environ.get("DIGITIFY_SPOOL_PATH") or default_spool_path(database_url)),
+        spool_max_rows=_int(environ, "DIGITIFY_SPOOL_MAX_ROWS", 1_000_000, minimum=1),
         max_upload_bytes=_int(environ, "DIGITIFY_MAX_UPLOAD_BYTES", 5 * 1024 * 1024, minimum=1024),
         max_batch_bytes=_int(environ, "DIGITIFY_MAX_BATCH_BYTES", 32 * 1024 * 1024, minimum=1024),
         max_batch_images=_int(environ, "DIGITIFY_MAX_BATCH_IMAGES", 64, minimum=1),

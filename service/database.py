@@ -37,13 +37,22 @@ def is_sqlite(url: str) -> bool:
     return make_url(normalize_url(url)).get_backend_name() == "sqlite"
 
 
-def database_identity(url: str) -> str:
-    """Name the database ``url`` points at, without its password (a SQLite file by its absolute path)."""
+def database_identity(url: str, home: Path | None = None) -> str:
+    """Name the database ``url`` points at, without its password.
+
+    A SQLite file is named by its absolute path, or relative to ``home`` (the spool's folder) when
+    it lies in that folder, so a checkout moved with its spool and log keeps the same name.
+    """
     parsed = make_url(normalize_url(url))
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        return f"sqlite:///{Path(database).resolve()}" if database and database != ":memory:" else "sqlite://"
-    return parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() != "sqlite":
+        return parsed.render_as_string(hide_password=True)
+    database = parsed.database
+    if not database or database == ":memory:":
+        return "sqlite://"
+    path = Path(database).resolve()
+    if home is not None and path.parent == home.resolve():
+        return f"sqlite:///./{path.name}"
+    return f"sqlite:///{path}"
 
 
 def make_engine(url: str, connect_timeout: int = 3) -> Engine:

@@ -4,17 +4,25 @@
 or lost to, a database outage. A daemon thread flushes the spool in batches with an idempotent
 insert (``ON CONFLICT DO NOTHING`` on the row id) and retries with back-off while the database
 is unreachable.
+
+When the database refuses a batch's data (a data error, a violated constraint, a malformed row),
+the rows are inserted one by one and those it refuses are quarantined in the spool (kept, counted,
+listed for admins), so one poison row never stops the others. ``status`` says how full the
+spool is and whether the flusher is stuck; the service refuses new predictions (503) while the
+spool is at its cap, and reports a full spool or a stuck flusher as not ready.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, exc
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.spool import Spool
@@ -23,6 +31,8 @@ from service.tables import OUTCOME_OK, OUTCOME_REJECTED, PredictionLog, utcnow
 FLUSH_BATCH = 500
 IDLE_WAIT_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 5.0
+STUCK_SECONDS = 300.0
+POISON = (exc.DataError, exc.IntegrityError, ValueError, KeyError, TypeError)
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +87,36 @@ def from_spool_row(row: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def poison(error: BaseException) -> bool:
+    """Whether an error says the rows themselves are unacceptable (bad data, a violated constraint, a broken row).
+
+    Anything else (no connection, a lock, a missing table) is the database's state: the rows are
+    tried again later, and a flusher that stays stuck on it shows in readiness.
+    """
+    return isinstance(error, POISON) and not getattr(error, "connection_invalidated", False)
+
+
+@dataclass(frozen=True)
+class LogbookStatus:
+    """How the prediction log is doing, for readiness, metrics and admins."""
+
+    spooled_rows: int
+    max_rows: int
+    quarantined_rows: int
+    flusher_alive: bool
+    seconds_since_progress: float
+
+    @property
+    def full(self) -> bool:
+        """Whether the spool reached its cap (new predictions are refused)."""
+        return self.spooled_rows >= self.max_rows
+
+    @property
+    def stuck(self) -> bool:
+        """Whether the flusher is dead, or rows have waited ``STUCK_SECONDS`` without any reaching the database."""
+        return not self.flusher_alive or (self.spooled_rows > 0 and self.seconds_since_progress > STUCK_SECONDS)
+
+
 def insert_ignoring_duplicates(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
     """Insert log rows; rows whose id is already there are skipped (flushes are idempotent)."""
     dialect = engine.dialect.name
@@ -93,14 +133,19 @@ def insert_ignoring_duplicates(engine: Engine, rows: Sequence[dict[str, Any]]) -
 class Logbook:
     """Durable prediction logging with a background flusher."""
 
-    def __init__(self, spool: Spool, engine: Engine, ensure_schema: Callable[[], None]) -> None:
+    def __init__(
+        self, spool: Spool, engine: Engine, ensure_schema: Callable[[], None], max_rows: int = 1_000_000
+    ) -> None:
         self.spool = spool
         self.engine = engine
         self.ensure_schema = ensure_schema
+        self.max_rows = max_rows
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failures = 0
+        self._progress_at = time.monotonic()
+        self.observer: Callable[[LogbookStatus], None] | None = None
 
     def record(self, rows: Sequence[dict[str, Any]]) -> None:
         """Write rows to the spool (durable when this returns) and wake the flusher."""
@@ -122,16 +167,51 @@ class Logbook:
             self._thread = None
 
     def flush(self) -> int:
-        """Move spooled rows to the database until the spool is empty; return how many moved."""
+        """Move spooled rows to the database until the spool is empty; return how many moved (or were quarantined)."""
         moved = 0
         while True:
             batch = self.spool.peek(FLUSH_BATCH)
             if not batch:
+                self._progress_at = time.monotonic()
                 return moved
             self.ensure_schema()
-            insert_ignoring_duplicates(self.engine, [from_spool_row(row) for _, row in batch])
-            self.spool.remove([seq for seq, _ in batch])
+            try:
+                insert_ignoring_duplicates(self.engine, [from_spool_row(row) for _, row in batch])
+            except Exception as error:
+                if not poison(error):
+                    raise
+                self._one_by_one(batch)
+            else:
+                self.spool.remove([seq for seq, _ in batch])
             moved += len(batch)
+            self._progress_at = time.monotonic()
+
+    def _one_by_one(self, batch: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        """Insert a refused batch row by row; quarantine each row the database refuses for good."""
+        for seq, row in batch:
+            try:
+                insert_ignoring_duplicates(self.engine, [from_spool_row(row)])
+            except Exception as error:
+                if not poison(error):
+                    raise
+                logger.error("prediction log row %s refused by the database, quarantined: %s", row.get("id"), error)
+                self.spool.quarantine(seq, row, f"{type(error).__name__}: {error}")
+            else:
+                self.spool.remove([seq])
+
+    def full(self) -> bool:
+        """Whether the spool holds ``max_rows`` rows or more (the service then refuses new predictions)."""
+        return self.spool.backlog() >= self.max_rows
+
+    def status(self) -> LogbookStatus:
+        """The spool's fill, the quarantine's size and the flusher's health."""
+        return LogbookStatus(
+            spooled_rows=self.spool.backlog(),
+            max_rows=self.max_rows,
+            quarantined_rows=self.spool.quarantined_count(),
+            flusher_alive=self._thread is not None and self._thread.is_alive(),
+            seconds_since_progress=time.monotonic() - self._progress_at,
+        )
 
     @property
     def healthy(self) -> bool:
@@ -150,6 +230,7 @@ class Logbook:
                 delay = min(MAX_BACKOFF_SECONDS, 0.25 * 2 ** min(self._failures, 5))
                 if self._failures == 1:
                     logger.warning("prediction log database unavailable, rows stay spooled: %s", exc)
+                self._report()
                 self._stop.wait(delay)
                 continue
             if self._failures:
@@ -157,3 +238,13 @@ class Logbook:
                 self._failures = 0
             if moved:
                 logger.debug("flushed %d prediction log rows", moved)
+            self._report()
+
+    def _report(self) -> None:
+        """Hand the current status to the observer (metrics), if any; never let it stop the flusher."""
+        if self.observer is None:
+            return
+        try:
+            self.observer(self.status())
+        except Exception as error:
+            logger.warning("could not report the prediction log's status: %s", error)

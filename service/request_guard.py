@@ -6,7 +6,8 @@ body, never buffering more than the limit) and empty bodies, then checks the bod
 multipart uploads with python-multipart's streaming parser (``service.multipart_check``: bounded
 part headers, at most as many parts as the route takes, only file parts in the route's field),
 JSON bodies with ``json`` (too deep a nesting is a 400, not a crash). Then it replays the body
-to the application. What it refuses on a prediction route is logged as a rejected prediction,
+to the application. While the log spool is at its cap, prediction routes answer 503 before
+reading anything. What it refuses on a prediction route is logged as a rejected prediction,
 like any other bad input; ``/preview`` and ``/auth/*`` are checked the same way but never logged.
 """
 
@@ -35,6 +36,10 @@ TASK = "task"
 AUTH = "auth"
 MULTIPART_OVERHEAD = 64 * 1024
 AUTH_BODY_LIMIT = 4 * 1024
+SPOOL_FULL = (
+    "the prediction log is full: its rows cannot reach the database right now, so no prediction is taken; "
+    "try again later"
+)
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,9 @@ class RequestGuard:
             runtime = current()
         except RuntimeNotReadyError:
             await send_json(send, 503, {"error": "the service is starting"}, {"retry-after": "2"})
+            return
+        if rule.logged and await anyio.to_thread.run_sync(runtime.logbook.full):
+            await send_json(send, 503, {"error": SPOOL_FULL}, {"retry-after": "30"})
             return
         started = time.perf_counter()
         body, rejection = await self._admit(scope, receive, runtime.settings, rule)

@@ -232,7 +232,18 @@ def admin_stats(
     with rt.sessions() as session:
         summary = stats(session, filters, threshold)
     summary["spooled_rows"] = rt.logbook.spool.count()
+    summary["quarantined_rows"] = rt.logbook.spool.quarantined_count()
     return summary
+
+
+@app.get("/admin/quarantine")
+def admin_quarantine(
+    _: Annotated[Account, Depends(admin)],
+    rt: Annotated[Runtime, Depends(runtime)],
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """Prediction-log rows the database refused for good, newest first: kept in the spool with the reason."""
+    return {"total": rt.logbook.spool.quarantined_count(), "items": rt.logbook.spool.quarantined(limit)}
 
 
 @app.get("/docs", include_in_schema=False)

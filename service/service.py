@@ -47,6 +47,7 @@ from service.inference import (
     prepare,
     preview_png,
 )
+from service.log_metrics import LogMetrics
 from service.logbook import log_row
 from service.loopback_guard import LoopbackGuard
 from service.model_store import load_recognizer
@@ -70,7 +71,7 @@ INTERNAL_CALL_ATTEMPTS = 3
 def preflight() -> None:
     """Fail fast, before BentoML starts workers, on unusable settings, another database's spool or a missing model."""
     settings = config.load_settings()
-    Spool(settings.spool_path, owner=database_identity(settings.database_url)).close()
+    Spool(settings.spool_path, owner=database_identity(settings.database_url, settings.spool_path.parent)).close()
     tag = config.model_tag()
     try:
         bentoml.models.get(tag)
@@ -98,8 +99,14 @@ class Digitify:
         self._model_limiter = anyio.CapacityLimiter(1)
         self.settings = settings
         self.runtime = Runtime(settings, self.recognizer.model_version)
+        self.runtime.logbook.observer = LogMetrics().publish
         install(self.runtime)
         self.runtime.start()
+
+    def __is_ready__(self) -> bool:
+        """Ready unless the prediction log cannot take rows: spool at its cap, or flusher dead or stuck."""
+        status = self.runtime.logbook.status()
+        return not (status.full or status.stuck)
 
     @bentoml.on_shutdown
     def close(self) -> None:

@@ -7,12 +7,17 @@ writing one twice (two workers, a crash between insert and delete) is harmless.
 A spool belongs to one database: the first service to open it writes that database's identity
 into it, and a service logging to another database refuses to use it (``SpoolOwnerError``),
 so two services in one directory never deliver each other's rows.
+
+A row the database refuses for good (a poison row) is moved to the ``quarantined_rows`` table of
+the same file, with the database's error: kept, counted and listed for admins, out of the way
+of the rows behind it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +53,16 @@ _meta = Table(
     Column("key", String(32), primary_key=True),
     Column("value", Text, nullable=False),
 )
+_quarantine = Table(
+    "quarantined_rows",
+    _metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("payload", Text, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("quarantined_at", String(32), nullable=False),
+)
 OWNER_KEY = "database"
+MAX_ERROR_CHARS = 1000
 
 
 class SpoolOwnerError(RuntimeError):
@@ -101,6 +115,45 @@ class Spool:
             return
         with self.engine.begin() as connection:
             connection.execute(delete(_rows).where(_rows.c.seq.in_(list(seqs))))
+
+    def backlog(self) -> int:
+        """How many rows wait, at most (from the oldest and newest sequence numbers: no table scan)."""
+        with self.engine.connect() as connection:
+            oldest, newest = connection.execute(select(func.min(_rows.c.seq), func.max(_rows.c.seq))).one()
+        return 0 if oldest is None else int(newest) - int(oldest) + 1
+
+    def quarantine(self, seq: int, row: dict[str, Any], error: str) -> None:
+        """Move one spooled row to the quarantine, with the reason the database gave."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                sqlite.insert(_quarantine).on_conflict_do_nothing(index_elements=["seq"]),
+                {
+                    "seq": seq,
+                    "payload": json.dumps(row, default=str),
+                    "error": error[:MAX_ERROR_CHARS],
+                    "quarantined_at": datetime.now(UTC).isoformat(),
+                },
+            )
+            connection.execute(delete(_rows).where(_rows.c.seq == seq))
+
+    def quarantined_count(self) -> int:
+        """How many rows are in quarantine."""
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(_quarantine)).scalar_one())
+
+    def quarantined(self, limit: int) -> list[dict[str, Any]]:
+        """The newest ``limit`` quarantined rows: sequence number, time, error and the row itself."""
+        statement = select(_quarantine).order_by(_quarantine.c.seq.desc()).limit(limit)
+        with self.engine.connect() as connection:
+            return [
+                {
+                    "seq": item.seq,
+                    "quarantined_at": item.quarantined_at,
+                    "error": item.error,
+                    "row": json.loads(item.payload),
+                }
+                for item in connection.execute(statement)
+            ]
 
     def count(self) -> int:
         """How many rows wait to be flushed."""

@@ -26,6 +26,17 @@ def test_a_spool_refuses_a_second_database(tmp_path):
     assert "secret" not in str(refused.value)
 
 
+def test_a_moved_directory_keeps_its_spool(tmp_path):
+    before, after = tmp_path / "before", tmp_path / "after"
+    before.mkdir()
+    owner = database_identity(f"sqlite:///{before / 'predictions.db'}", before)
+    Spool(before / "predictions-spool.db", owner=owner).close()
+    before.rename(after)
+    moved = database_identity(f"sqlite:///{after / 'predictions.db'}", after)
+    Spool(after / "predictions-spool.db", owner=moved).close()
+    assert moved == owner and database_identity(f"sqlite:///{after / 'x.db'}", tmp_path) != owner
+
+
 def test_each_database_gets_its_own_default_spool(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     urls = [default_database_url(tmp_path), "postgresql://u@h/one", "postgresql://u@h/two", "sqlite:///other.db"]
