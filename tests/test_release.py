@@ -7,9 +7,13 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import yaml
+from PIL import Image
 
 from models.recognizer import Recognizer, load_model_file
+from pipelines.common.number_text import sample_number
+from pipelines.common.pen import draw_number
 from pipelines.common.training import ARCHITECTURE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +37,12 @@ def test_the_release_matches_its_card_and_the_model_settings():
         assert name in facts["metrics"] and f"| {name} |" in card
 
 
-def test_the_release_reads_a_drawn_number(drawn_number):
-    recognizer = Recognizer.from_file(RELEASE)
-    assert recognizer.predict([drawn_number("2048")])[0].text == "2048"
+def test_the_release_reads_pen_written_numbers():
+    texts, images = [], []
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        texts.append(sample_number(rng, 1, 8, 0.3))
+        images.append(Image.fromarray(np.rint(255 * (1 - draw_number(texts[-1], rng))).astype(np.uint8)))
+    predictions = Recognizer.from_file(RELEASE).predict(images)
+    right = sum(prediction.text == text for prediction, text in zip(predictions, texts, strict=True))
+    assert right >= 26, f"{right} of 30 pen-written numbers read right"

@@ -175,8 +175,8 @@ def test_study_name_follows_every_setting_that_changes_a_trial(sweep_params, tmp
     _, params = sweep_params
     name = sweep.study_name(params)
     assert sweep.study_name(dict(params)) == name
-    assert params["precision"] == "auto"
-    for key, value in [("precision", "32-true"), ("max_epochs", params["max_epochs"] + 1), ("jitter", 0.0)]:
+    assert params["precision"] == "32-true"
+    for key, value in [("precision", "bf16-mixed"), ("max_epochs", params["max_epochs"] + 1), ("jitter", 0.0)]:
         assert sweep.study_name({**params, key: value}) != name, key
     start = tmp_path / "start.pt"
     random_model_file(start, small_config())

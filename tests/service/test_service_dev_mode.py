@@ -7,6 +7,7 @@ import os
 import re
 import stat
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import anyio
 import httpx
@@ -109,7 +110,9 @@ async def _status_for(guard: LoopbackGuard, client: tuple[str, int] | None) -> i
     ],
 )
 def test_development_mode_answers_only_this_machine(mode, client, status):
-    assert anyio.run(_status_for, LoopbackGuard(_passthrough, mode=mode), client) == status
+    guard = LoopbackGuard(_passthrough, mode=mode)
+    with ThreadPoolExecutor(1) as thread:  # a thread of its own: the browser tests' event loop may hold this one
+        assert thread.submit(anyio.run, _status_for, guard, client).result() == status
 
 
 def test_run_script_binds_loopback_unless_told_otherwise():
