@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 import yaml  # noqa: E402
 
-from models.recognizer import ModelFileError, Recognizer, load_model_file  # noqa: E402
+from models.recognizer import MODEL_FORMAT, ModelFileError, Recognizer, load_model_file  # noqa: E402
 from pipelines.evaluate import evaluate_folder  # noqa: E402
 
 DATA_SECTIONS = ("synthetic_fonts", "pen_strokes", "handwritten_numbers", "paper_numbers", "svhn")
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     shutil.copyfile(args.model, target)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     facts = {
-        "format": "digitify-crnn/3",
+        "format": MODEL_FORMAT,
         "sha256": sha256(target),
         "size_mb": target.stat().st_size / 1e6,
         "config": model.config.to_dict(),

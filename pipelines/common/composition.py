@@ -18,7 +18,7 @@ from scipy.ndimage import gaussian_filter
 
 from pipelines.common.augment import build_augmenter
 from pipelines.common.digit_pools import DigitPool
-from pipelines.common.points import comma_stroke, dash_stroke, draw_point, rasterize
+from pipelines.common.points import MARK_STROKES, draw_point, rasterize
 from pipelines.common.splits import Chunk, Generated, shared_state
 
 
@@ -40,9 +40,6 @@ class ComposeStyle:
     point_pen: tuple[float, float] = (0.07, 0.16)
     thinning: tuple[float, float] = (0.05, 0.35)
     margin: tuple[float, float] = (0.08, 0.4)
-
-
-MARK_STROKES = {",": comma_stroke, "-": dash_stroke}
 
 
 class DigitSource:

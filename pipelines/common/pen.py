@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pipelines.common.points import comma_stroke, dash_stroke, point_stroke
+from pipelines.common.points import MARK_STROKES, point_stroke
 
-MARK_STROKES = {".": point_stroke, ",": comma_stroke, "-": dash_stroke}
+STROKES_BESIDE_DIGITS = {".": point_stroke, **MARK_STROKES}
 
 HEIGHT_RANGE = (40, 80)
 SUPERSAMPLE = 4
@@ -179,14 +179,18 @@ def trace_number(text: str, writer: Writer, rng: np.random.Generator) -> tuple[l
     previous = ""
     for char in text:
         baseline += writer.drift + rng.normal(0.0, 0.025)
-        if char in MARK_STROKES:
-            dot, pen = MARK_STROKES[char](writer.pen, rng)
+        if char in STROKES_BESIDE_DIGITS:
+            dot, pen = STROKES_BESIDE_DIGITS[char](writer.pen, rng)
             glyph, pens = [dot], [pen]
             gap = rng.uniform(-0.03, 0.22) if rng.random() < 0.15 else rng.uniform(0.0, 0.22)
         else:
             glyph = _digit_strokes(char, writer, rng)
             pens = [writer.pen * rng.uniform(0.92, 1.08) for _ in glyph]
-            gap = writer.gap + rng.normal(0.0, 0.04) if previous not in ("", *MARK_STROKES) else rng.uniform(0.0, 0.2)
+            gap = (
+                writer.gap + rng.normal(0.0, 0.04)
+                if previous not in ("", *STROKES_BESIDE_DIGITS)
+                else rng.uniform(0.0, 0.2)
+            )
             gap = max(gap, -0.05)
         glyph = [stroke + np.array([0.0, baseline]) for stroke in glyph]
         left = _profile(glyph, pens, side=-1)

@@ -51,6 +51,9 @@ def dash_stroke(pen: float, rng: np.random.Generator) -> tuple[np.ndarray, float
     return np.array([[0.0, y], [length, y + rng.normal(0.0, 0.04)]]), pen * rng.uniform(0.8, 1.2)
 
 
+MARK_STROKES = {",": comma_stroke, "-": dash_stroke}
+
+
 def draw_point(height: float, pen: float, rng: np.random.Generator) -> np.ndarray:
     """An ink map (float32 in [0, 1], cropped to the ink) of a decimal point for digits ``height`` px tall."""
     return rasterize(*point_stroke(pen, rng), height)
