@@ -1,16 +1,26 @@
-"""Load benchmark of the real service over HTTP; prints one JSON object.
+"""Load benchmark of the real service over HTTP, against the model in-process in the same run; prints JSON.
 
-    python benchmarks/service_load.py                       # PostgreSQL, latency + 16 clients
-    python benchmarks/service_load.py --outage              # ... and a load run with PostgreSQL restarted
-    python benchmarks/service_load.py --backend sqlite
+    python benchmarks/service_load.py                        # SQLite log (the default setup)
+    python benchmarks/service_load.py --backend postgresql
+    python benchmarks/service_load.py --outage               # PostgreSQL stopped and restarted under load
     python benchmarks/service_load.py --url http://host:3000 --admin admin:PASSWORD   # an existing server
 
-By default everything is throw-away and real: a PostgreSQL cluster, an MLflow registry holding
-an (untrained) champion, the BentoML model store it is imported into, and ``bentoml serve``.
-It measures single-request latency (one client), throughput with ``--concurrency`` clients,
-counts errors, and checks that the prediction log holds exactly one row per request. The
-outage run stops PostgreSQL during load and starts it again, then checks for server errors
-and lost rows.
+By default everything is throw-away and real: an MLflow registry holding the released model
+(``--model``) as champion, the BentoML model store it is imported into, ``bentoml serve``, and a
+PostgreSQL cluster when the backend is PostgreSQL. In one run it measures:
+
+- ``in_process``: the same model file on the same images, in this process: end-to-end images/s
+  (PNG bytes -> preprocessing -> model in batches of 64 -> text, all cores), and the batch-1
+  model time plus preprocessing of one image (the floor for one client's latency);
+- ``http``: ``POST /predict`` driven by ``wrk`` (Debian package, installed by ``scripts/setup.sh``;
+  it costs far less CPU than a Python client) with one connection, then with ``--connections``;
+  requests/s, latency percentiles, errors;
+- ``log_rows``: the prediction log holds exactly one row per request sent;
+- ``ratio``: HTTP requests/s at ``--connections`` over the in-process end-to-end images/s, and the
+  one-client p50 over the in-process floor.
+
+The outage run (a Python client, since it counts every answer) stops PostgreSQL during load and
+starts it again, then checks for server errors and lost rows.
 """
 
 from __future__ import annotations
@@ -18,7 +28,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,9 +39,14 @@ import uuid
 from pathlib import Path
 
 import httpx
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.inference import end_to_end_images_per_s
+from models.preprocess import normalize
+from models.recognizer import Recognizer
+from pipelines.common.labelled_folder import read_folder
 from tests.drawing import draw_number
 from tests.service.harness import (
     ADMIN,
@@ -42,41 +60,161 @@ from tests.service.harness import (
     service_env,
 )
 
-NUMBERS = ("7", "42", "3.14", "2026", "0.5", "918273", "60.25", "11")
+RELEASE_MODEL = Path("models/release/model.pt")
+DEFAULT_IMAGES = Path("datasets/strokes/test")
+DRAWN_NUMBERS = ("7", "42", "3.14", "2026", "0.5", "918273", "60.25", "11")
+BOUNDARY = "digitify-load-benchmark"
+WRK_SCRIPT = """
+local paths = {%(paths)s}
+local headers = {["Content-Type"] = "multipart/form-data; boundary=%(boundary)s",
+                 ["Authorization"] = "Bearer %(token)s"}
+local bodies = {}
+for i, path in ipairs(paths) do
+  local file = assert(io.open(path, "rb")); bodies[i] = file:read("*a"); file:close()
+end
+local index = 0
+sent = 0
+request = function()
+  index = index %% #bodies + 1
+  sent = sent + 1
+  return wrk.format("POST", "/predict", headers, bodies[index])
+end
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+done = function(summary, latency, requests)
+  -- wrk calls request() once on the first thread's state before the run, to check it: not sent
+  local total_sent = -1
+  for _, thread in ipairs(threads) do total_sent = total_sent + thread:get("sent") end
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"completed": %%d, "sent": %%d, "seconds": %%.3f, "non_2xx": %%d, "socket_errors": %%d, ' ..
+    '"p50_ms": %%.2f, "p95_ms": %%.2f, "p99_ms": %%.2f, "mean_ms": %%.2f}\\n',
+    summary.requests, total_sent, summary.duration / 1e6, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50) / 1e3, latency:percentile(95) / 1e3, latency:percentile(99) / 1e3, latency.mean / 1e3))
+end
+"""
 
 
-def percentile(values: list[float], percent: float) -> float | None:
-    """Nearest-rank percentile (ms, rounded), None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * percent // 100))
-    return round(ordered[int(rank) - 1], 2)
+def load_images(folder: Path, count: int) -> list[bytes]:
+    """PNG bytes of the first ``count`` images of a labelled folder, or drawn numbers without one."""
+    if (folder / "labels.csv").is_file():
+        return [sample.path.read_bytes() for sample in read_folder(folder)[:count]]
+    return [png_bytes(draw_number(text)) for text in DRAWN_NUMBERS]
+
+
+def multipart_body(png: bytes) -> bytes:
+    """One ``image`` field as a multipart/form-data body."""
+    head = (
+        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=image; filename=n.png\r\nContent-Type: image/png\r\n\r\n"
+    ).encode()
+    return head + png + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def in_process(model: Path, images: list[bytes]) -> dict:
+    """What the model does on these images without HTTP: end-to-end images/s and the one-image floor."""
+    recognizer = Recognizer.from_file(model)
+    torch.set_num_threads(os.cpu_count() or 1)
+    preprocess, batch1 = [], []
+    for index in range(200):
+        png = images[index % len(images)]
+        started = time.perf_counter()
+        array = normalize(png)
+        preprocess.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        recognizer.predict_normalized([array])
+        batch1.append(time.perf_counter() - started)
+    preprocess_ms = 1000 * statistics.median(preprocess[20:])
+    batch1_ms = 1000 * statistics.median(batch1[20:])
+    return {
+        "end_to_end_images_per_s": round(end_to_end_images_per_s(recognizer, images), 1),
+        "preprocess_ms_p50": round(preprocess_ms, 3),
+        "batch1_model_ms_p50": round(batch1_ms, 3),
+        "one_image_floor_ms": round(preprocess_ms + batch1_ms, 3),
+    }
+
+
+def run_wrk(url: str, token: str, bodies: list[Path], connections: int, seconds: int) -> dict:
+    """Drive ``POST /predict`` with wrk; return its counts and latency percentiles (ms)."""
+    script = bodies[0].parent / "predict.lua"
+    paths = ", ".join(json.dumps(str(path)) for path in bodies)
+    script.write_text(WRK_SCRIPT % {"paths": paths, "boundary": BOUNDARY, "token": token})
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "-s", str(script), url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 120).stdout
+    line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))
+    result = json.loads(line.removeprefix("WRK_JSON "))
+    result["requests_per_s"] = round(result["completed"] / result["seconds"], 1)
+    result["errors"] = result["non_2xx"] + result["socket_errors"]
+    result["connections"] = connections
+    return result
+
+
+def logged_rows(url: str, admin_token: str, username: str, expected: int, timeout: float = 90) -> int:
+    """Wait until the log holds ``expected`` rows of ``username`` (or time runs out); return the count."""
+    deadline = time.monotonic() + timeout
+    total = -1
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin_token}"}, timeout=30) as admin:
+        while time.monotonic() < deadline:
+            response = admin.get("/admin/logs", params={"user": username, "page_size": 1})
+            if response.status_code == 200:
+                total = response.json()["total"]
+                if total >= expected:
+                    time.sleep(1.0)  # rows past the expected count would show a double write
+                    return admin.get("/admin/logs", params={"user": username, "page_size": 1}).json()["total"]
+            time.sleep(0.5)
+    return total
+
+
+def fresh_user(url: str) -> tuple[str, str]:
+    """Register a benchmark user; return its name and token."""
+    username = f"bench-{uuid.uuid4().hex[:8]}"
+    return username, register(url, username, f"password-{username}")
+
+
+def measure(url: str, admin_token: str, images: list[bytes], reference: dict, args: argparse.Namespace) -> dict:
+    """Load with one wrk connection, then ``--connections``; rows checked; ratios to the in-process reference."""
+    username, token = fresh_user(url)
+    with tempfile.TemporaryDirectory(prefix="digitify-wrk-") as folder:
+        bodies = []
+        for index, png in enumerate(images):
+            bodies.append(Path(folder) / f"body-{index}.bin")
+            bodies[-1].write_bytes(multipart_body(png))
+        warm_up = run_wrk(url, token, bodies, args.connections, 3)
+        single = run_wrk(url, token, bodies, 1, args.seconds)
+        concurrent = run_wrk(url, token, bodies, args.connections, args.seconds)
+    sent = warm_up["sent"] + single["sent"] + concurrent["sent"]
+    rows = logged_rows(url, admin_token, username, sent)
+    return {
+        "http": {"one_connection": single, "concurrent": concurrent},
+        "log_rows": {"requests_sent": sent, "rows": rows, "rows_equal_requests": rows == sent},
+        "ratio": {
+            "http_rps_over_in_process_images_per_s": round(
+                concurrent["requests_per_s"] / reference["end_to_end_images_per_s"], 3
+            ),
+            "one_client_p50_over_floor": round(single["p50_ms"] / reference["one_image_floor_ms"], 2),
+        },
+    }
 
 
 class Load:
-    """Sends prediction requests and keeps score."""
+    """Sends prediction requests from Python and keeps score of every answer (the outage run)."""
 
     def __init__(self, url: str, token: str, images: list[bytes]) -> None:
         self.url = url
         self.token = token
         self.images = images
-        self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
         self.failures = 0
         self.sent = 0
 
     async def one(self, client: httpx.AsyncClient, index: int) -> None:
-        """Send one upload and record its latency and status."""
+        """Send one upload and record its status."""
         image = self.images[index % len(self.images)]
-        started = time.perf_counter()
         self.sent += 1
         try:
             response = await client.post("/predict", files={"image": ("n.png", image, "image/png")})
         except httpx.HTTPError:
             self.failures += 1
             return
-        self.latencies.append((time.perf_counter() - started) * 1000)
         self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1
 
     async def run(self, requests: int, concurrency: int) -> float:
@@ -93,61 +231,6 @@ class Load:
             started = time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(concurrency)))
             return time.perf_counter() - started
-
-    def summary(self, seconds: float) -> dict:
-        """Latency percentiles, throughput and error counts."""
-        ok = self.statuses.get(200, 0)
-        return {
-            "requests": self.sent,
-            "seconds": round(seconds, 2),
-            "requests_per_s": round(self.sent / seconds, 1) if seconds else None,
-            "p50_ms": percentile(self.latencies, 50),
-            "p95_ms": percentile(self.latencies, 95),
-            "p99_ms": percentile(self.latencies, 99),
-            "mean_ms": round(statistics.fmean(self.latencies), 2) if self.latencies else None,
-            "ok": ok,
-            "errors": self.sent - ok,
-            "server_errors": sum(n for status, n in self.statuses.items() if status >= 500),
-            "transport_failures": self.failures,
-            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
-        }
-
-
-def logged_rows(url: str, admin_token: str, username: str, expected: int, timeout: float = 90) -> int:
-    """Wait until the log holds ``expected`` rows of ``username`` (or time runs out); return the count."""
-    deadline = time.monotonic() + timeout
-    total = -1
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin_token}"}, timeout=30) as admin:
-        while time.monotonic() < deadline:
-            response = admin.get("/admin/logs", params={"user": username, "page_size": 1})
-            if response.status_code == 200:
-                total = response.json()["total"]
-                if total >= expected:
-                    return total
-            time.sleep(0.5)
-    return total
-
-
-def fresh_user(url: str) -> tuple[str, str]:
-    """Register a benchmark user; return its name and token."""
-    username = f"bench-{uuid.uuid4().hex[:8]}"
-    return username, register(url, username, f"password-{username}")
-
-
-def measure(url: str, admin_token: str, images: list[bytes], args: argparse.Namespace) -> dict:
-    """Latency with one client, then throughput with many; rows checked after each."""
-    results = {}
-    username, token = fresh_user(url)
-    asyncio.run(Load(url, token, images).run(20, 1))  # warm-up (also logged)
-    single = Load(url, token, images)
-    results["single_client"] = single.summary(asyncio.run(single.run(args.single_requests, 1)))
-    concurrent = Load(url, token, images)
-    results["concurrent"] = concurrent.summary(asyncio.run(concurrent.run(args.requests, args.concurrency)))
-    results["concurrent"]["clients"] = args.concurrency
-    sent = 20 + single.sent + concurrent.sent
-    rows = logged_rows(url, admin_token, username, sent)
-    results["log_rows"] = {"requests": sent, "rows": rows, "rows_equal_requests": rows == sent}
-    return results
 
 
 def outage(url: str, admin_token: str, images: list[bytes], postgres: PostgresServer, args: argparse.Namespace) -> dict:
@@ -167,15 +250,19 @@ def outage(url: str, admin_token: str, images: list[bytes], postgres: PostgresSe
 
         started = time.perf_counter()
         task = asyncio.create_task(chaos())
-        seconds = await load.run(args.outage_requests, args.concurrency)
+        seconds = await load.run(args.outage_requests, args.connections)
         await task
         return seconds
 
-    summary = load.summary(asyncio.run(staged()))
+    seconds = asyncio.run(staged())
     rows = logged_rows(url, admin_token, username, load.sent)
     return {
-        **summary,
-        "clients": args.concurrency,
+        "requests": load.sent,
+        "seconds": round(seconds, 2),
+        "server_errors": sum(n for status, n in load.statuses.items() if status >= 500),
+        "transport_failures": load.failures,
+        "statuses": {str(k): v for k, v in sorted(load.statuses.items())},
+        "clients": args.connections,
         "outage": {key: round(value, 2) for key, value in events.items()},
         "log_rows": rows,
         "lost_rows": load.sent - rows,
@@ -185,22 +272,34 @@ def outage(url: str, admin_token: str, images: list[bytes], postgres: PostgresSe
 def main(argv: list[str] | None = None) -> None:
     """Start the parts (or use ``--url``), run the measurements, print JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
-    parser.add_argument("--url", help="benchmark a running server instead of starting one (no outage run)")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--model", type=Path, default=RELEASE_MODEL, help="model file served and measured in-process")
+    parser.add_argument("--images", type=Path, default=DEFAULT_IMAGES, help="labelled folder of request images")
+    parser.add_argument("--image-count", type=int, default=64)
+    parser.add_argument("--url", help="benchmark a running server (serving --model) instead of starting one")
     parser.add_argument("--admin", help="USER:PASSWORD of an admin of --url")
-    parser.add_argument("--single-requests", type=int, default=200)
-    parser.add_argument("--requests", type=int, default=800)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=20, help="length of each wrk run")
+    parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--outage", action="store_true", help="also run load with PostgreSQL stopped and restarted")
     parser.add_argument("--outage-requests", type=int, default=1200)
     parser.add_argument("--outage-after", type=float, default=2.0)
     parser.add_argument("--outage-seconds", type=float, default=4.0)
     args = parser.parse_args(argv)
-    images = [png_bytes(draw_number(text)) for text in NUMBERS]
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: `bash scripts/setup.sh` installs it (Debian package wrk)")
+    images = load_images(args.images, args.image_count)
+    report: dict = {
+        "model": str(args.model),
+        "images": len(images),
+        "mean_image_bytes": round(statistics.mean(len(png) for png in images)),
+        "cores": os.cpu_count(),
+        "in_process": in_process(args.model, images),
+    }
 
     if args.url:
         user, _, password = (args.admin or ":").partition(":")
-        print(json.dumps(measure(args.url, login(args.url, user, password), images, args), indent=2))
+        report |= measure(args.url, login(args.url, user, password), images, report["in_process"], args)
+        print(json.dumps(report, indent=2))
         return
 
     with tempfile.TemporaryDirectory(prefix="digitify-bench-") as scratch:
@@ -214,12 +313,14 @@ def main(argv: list[str] | None = None) -> None:
             postgres.init()
         try:
             database_url = postgres.url() if args.backend == "postgresql" else f"sqlite:///{work / 'log.db'}"
-            env = service_env(database_url, work, prepare_model_store(work / "models"))
+            env = service_env(database_url, work, prepare_model_store(work / "models", args.model))
             env["DIGITIFY_USER_CACHE_SECONDS"] = "10"
+            env["DIGITIFY_TORCH_THREADS"] = "0"  # the service's default: torch picks the cores
             server = ServiceProcess(env, cwd=work).start()
             try:
                 admin_token = login(server.url, *ADMIN)
-                report = {"backend": args.backend, **measure(server.url, admin_token, images, args)}
+                report["backend"] = args.backend
+                report |= measure(server.url, admin_token, images, report["in_process"], args)
                 if args.outage:
                     if postgres is None or args.backend != "postgresql":
                         raise SystemExit("--outage needs --backend postgresql")

@@ -134,7 +134,7 @@ class Recognizer:
         decoded: list[Decoded] = []
         for start in range(0, len(arrays), batch_size):
             batch, widths = collate(list(arrays[start : start + batch_size]))
-            log_probs = self.model(batch).numpy()  # (T, B, C)
+            log_probs = self.model(batch, widths).numpy()  # (T, B, C): each image as if read alone
             for i, length in enumerate(output_lengths(widths).tolist()):
                 decoded.append(self.decode(log_probs[:length, i]))
         return decoded

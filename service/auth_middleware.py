@@ -5,18 +5,12 @@ public; predictions and everything else need a valid HS256 token of a known, act
 token version is current (a password change revokes older tokens), and ``/admin/*`` and
 ``/metrics`` need the admin role (403 otherwise). The authenticated account is put
 in the ASGI scope under ``SCOPE_KEY`` for the handlers to log.
-
-The service's own in-process call to its batched model route is recognised by a context
-variable set around that call (it cannot be set by anything arriving over the network); that
-route refuses every other caller.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import json
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import anyio
@@ -31,7 +25,6 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SCOPE_KEY = "digitify.account"
-INTERNAL_ROUTE = "/infer_normalized"
 PUBLIC_PATHS = frozenset(
     {
         "/",
@@ -48,18 +41,6 @@ PUBLIC_PATHS = frozenset(
 )
 PUBLIC_PREFIXES = ("/static_content/",)
 ADMIN_PATHS = frozenset({"/metrics"})
-
-_internal_call: contextvars.ContextVar[bool] = contextvars.ContextVar("digitify_internal_call", default=False)
-
-
-@contextlib.contextmanager
-def internal_call() -> Iterator[None]:
-    """Mark the service's own in-process requests made inside this block."""
-    token = _internal_call.set(True)
-    try:
-        yield
-    finally:
-        _internal_call.reset(token)
 
 
 def account_of(scope: MutableMapping[str, Any]) -> Account | None:
@@ -109,12 +90,6 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        if path == INTERNAL_ROUTE or _internal_call.get():
-            if path == INTERNAL_ROUTE and _internal_call.get():
-                await self.app(scope, receive, send)
-            else:
-                await send_json(send, 404, {"error": "not found"})
-            return
         try:
             runtime = current()
         except RuntimeNotReadyError:

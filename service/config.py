@@ -47,7 +47,6 @@ ENV_VARS = (
     "DIGITIFY_USER_CACHE_SECONDS",
     "DIGITIFY_DB_CONNECT_TIMEOUT",
     "DIGITIFY_TORCH_THREADS",
-    "DIGITIFY_ADAPTIVE_BATCHING",
 )
 
 
@@ -78,7 +77,6 @@ class Settings:
     user_cache_seconds: float
     db_connect_timeout: int
     torch_threads: int
-    adaptive_batching: bool
 
     @property
     def production(self) -> bool:
@@ -154,7 +152,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         user_cache_seconds=_float(environ, "DIGITIFY_USER_CACHE_SECONDS", 10.0, 0.0, 3600.0),
         db_connect_timeout=_int(environ, "DIGITIFY_DB_CONNECT_TIMEOUT", 3, minimum=1),
         torch_threads=_int(environ, "DIGITIFY_TORCH_THREADS", 0, minimum=0),
-        adaptive_batching=_bool(environ, "DIGITIFY_ADAPTIVE_BATCHING", False),
     )
     if production:
         _check_production(settings)

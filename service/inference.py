@@ -2,8 +2,7 @@
 
 Decoding and normalization are ``models.preprocess``'s (the one preprocessing path); this module
 adds the service's checks (size limit, base64/data-URL strings), the facts logged about each
-image, a lossless compact encoding of normalized arrays for the internal batching call, and
-the PNG of a normalized array that ``/preview`` shows (what the model sees).
+image, and the PNG of a normalized array that ``/preview`` shows (what the model sees).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from models.preprocess import TARGET_HEIGHT, ImageDecodeError, NoInkError, load_image, normalize
+from models.preprocess import ImageDecodeError, NoInkError, load_image, normalize
 
 DATA_URL = re.compile(r"data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[\w.+-]+)*)(?P<b64>;base64)?,", re.I)
 
@@ -96,17 +95,6 @@ def prepare(data: bytes, max_bytes: int) -> PreparedImage:
             message if message.startswith("no number found") else f"no number found: {message}", 422
         )
     return prepared
-
-
-def encode_array(array: np.ndarray) -> str:
-    """Encode a normalized ``(32, W)`` float32 array as base64 text (lossless)."""
-    return base64.b64encode(np.ascontiguousarray(array, dtype=np.float32).tobytes()).decode("ascii")
-
-
-def decode_array(text: str) -> np.ndarray:
-    """Inverse of :func:`encode_array`."""
-    flat = np.frombuffer(base64.b64decode(text), dtype=np.float32)
-    return flat.reshape(TARGET_HEIGHT, -1)
 
 
 def preview_png(array: np.ndarray) -> bytes:

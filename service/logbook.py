@@ -1,9 +1,12 @@
 """The prediction log: rows go to the durable spool at once and reach the database in the background.
 
 ``Logbook.record`` returns once a row is safe on local disk, so an answer is never held up by,
-or lost to, a database outage. A daemon thread flushes the spool in batches with an idempotent
-insert (``ON CONFLICT DO NOTHING`` on the row id) and retries with back-off while the database
-is unreachable.
+or lost to, a database outage. Concurrent callers share one spool commit (group commit): the
+first to arrive writes the rows of everyone waiting in one transaction, so under load the
+spool's fsync is paid once per group rather than once per prediction. A daemon thread flushes
+the spool in batches with an idempotent insert (``ON CONFLICT DO NOTHING`` on the row id) and
+retries with back-off while the database is unreachable; after a wake-up it lingers a quarter of a
+second so the rows of many predictions reach the database in one insert and one commit.
 
 When the database refuses a batch's data (a data error, a violated constraint, a malformed row),
 the rows are inserted one by one and those it refuses are quarantined in the spool (kept, counted,
@@ -29,6 +32,7 @@ from service.spool import Spool
 from service.tables import OUTCOME_OK, OUTCOME_REJECTED, PredictionLog, utcnow
 
 FLUSH_BATCH = 500
+FLUSH_LINGER_SECONDS = 0.25  # after a wake-up, let rows gather so they reach the database in one insert
 IDLE_WAIT_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 5.0
 STUCK_SECONDS = 300.0
@@ -96,6 +100,15 @@ def poison(error: BaseException) -> bool:
     return isinstance(error, POISON) and not getattr(error, "connection_invalidated", False)
 
 
+@dataclass
+class _Ticket:
+    """One caller's rows waiting for a group commit, and how that commit went."""
+
+    rows: list[dict[str, Any]]
+    done: bool = False
+    error: BaseException | None = None
+
+
 @dataclass(frozen=True)
 class LogbookStatus:
     """How the prediction log is doing, for readiness, metrics and admins."""
@@ -146,11 +159,48 @@ class Logbook:
         self._failures = 0
         self._progress_at = time.monotonic()
         self.observer: Callable[[LogbookStatus], None] | None = None
+        self._commit = threading.Condition()
+        self._queued: list[_Ticket] = []
+        self._committing = False
+        self.commits = 0
+        self._spooled = spool.backlog()  # kept in memory: ``full`` is asked on every prediction
 
     def record(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Write rows to the spool (durable when this returns) and wake the flusher."""
-        self.spool.append([to_spool_row(row) for row in rows])
+        """Write rows to the spool (durable when this returns, or raises) and wake the flusher.
+
+        Callers that arrive while a commit runs wait for it, then one of them commits all their
+        rows together.
+        """
+        ticket = _Ticket([to_spool_row(row) for row in rows])
+        group: list[_Ticket] = []
+        with self._commit:
+            self._queued.append(ticket)
+            while not ticket.done and self._committing:
+                self._commit.wait()
+            if not ticket.done:
+                self._committing = True
+                group, self._queued = self._queued, []
+        if group:
+            self._commit_group(group)
+        if ticket.error is not None:
+            raise ticket.error
         self._wake.set()
+
+    def _commit_group(self, group: list[_Ticket]) -> None:
+        """Append a group's rows in one spool transaction; tell every member how it went."""
+        error: BaseException | None = None
+        try:
+            self.spool.append([row for ticket in group for row in ticket.rows])
+        except Exception as exc:
+            error = exc
+        with self._commit:
+            for ticket in group:
+                ticket.done, ticket.error = True, error
+            self._committing = False
+            self.commits += 1
+            if error is None:
+                self._spooled += sum(len(ticket.rows) for ticket in group)
+            self._commit.notify_all()
 
     def start(self) -> None:
         """Start the background flusher (once)."""
@@ -200,8 +250,22 @@ class Logbook:
                 self.spool.remove([seq])
 
     def full(self) -> bool:
-        """Whether the spool holds ``max_rows`` rows or more (the service then refuses new predictions)."""
-        return self.spool.backlog() >= self.max_rows
+        """Whether the spool holds ``max_rows`` rows or more (the service then refuses new predictions).
+
+        Counted in memory: the rows this process spooled since the flusher last read the spool's
+        size (after every flush attempt, at least once a second), so asking costs no query.
+        """
+        return self._spooled >= self.max_rows
+
+    def _count_spooled(self) -> None:
+        """Read the spool's size again (it also holds other workers' rows, and loses flushed ones)."""
+        try:
+            spooled = self.spool.backlog()
+        except Exception as error:  # keep counting in memory; the flusher's own errors are reported
+            logger.warning("could not read the spool's size: %s", error)
+            return
+        with self._commit:
+            self._spooled = spooled
 
     def status(self) -> LogbookStatus:
         """The spool's fill, the quarantine's size and the flusher's health."""
@@ -219,13 +283,15 @@ class Logbook:
         return self._failures == 0
 
     def _run(self) -> None:
-        """Flush whenever woken (or every second); back off while the database is down."""
+        """Flush shortly after being woken (or every second), in batches; back off while the database is down."""
         while not self._stop.is_set():
-            self._wake.wait(IDLE_WAIT_SECONDS)
+            if self._wake.wait(IDLE_WAIT_SECONDS):
+                self._stop.wait(FLUSH_LINGER_SECONDS)
             self._wake.clear()
             try:
                 moved = self.flush()
             except Exception as exc:
+                self._count_spooled()
                 self._failures += 1
                 delay = min(MAX_BACKOFF_SECONDS, 0.25 * 2 ** min(self._failures, 5))
                 if self._failures == 1:
@@ -238,6 +304,7 @@ class Logbook:
                 self._failures = 0
             if moved:
                 logger.debug("flushed %d prediction log rows", moved)
+            self._count_spooled()
             self._report()
 
     def _report(self) -> None:

@@ -138,7 +138,7 @@ class RequestGuard:
         except RuntimeNotReadyError:
             await send_json(send, 503, {"error": "the service is starting"}, {"retry-after": "2"})
             return
-        if rule.logged and await anyio.to_thread.run_sync(runtime.logbook.full):
+        if rule.logged and runtime.logbook.full():
             await send_json(send, 503, {"error": SPOOL_FULL}, {"retry-after": "30"})
             return
         started = time.perf_counter()

@@ -47,14 +47,8 @@ class BatchResult(BaseModel):
     results: list[BatchItem]
 
 
-class NormalizedImage(BaseModel):
-    """A preprocessed image on its way to the batched model call (internal route)."""
-
-    data: str = Field(description="base64 of a float32 (32, W) array from models.preprocess.normalize")
-
-
 class RawPrediction(BaseModel):
-    """What the batched model call returns per image (internal route)."""
+    """What the model returns per image, before the service adds the version and the log id."""
 
     text: str
     confidence: float

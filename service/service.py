@@ -1,6 +1,6 @@
 """Digitify's BentoML service: read numbers from images, behind JWT auth, every answer logged.
 
-Routes (all but the internal one need a bearer token, see ``service.auth_middleware``):
+Routes (the prediction routes need a bearer token, see ``service.auth_middleware``):
 
 - ``POST /predict``: multipart upload, field ``image``.
 - ``POST /predict_base64``: JSON ``{"image": "data:image/png;base64,..."}`` (or bare base64).
@@ -11,23 +11,20 @@ Routes (all but the internal one need a bearer token, see ``service.auth_middlew
   as a PNG data URL (not a prediction: nothing is logged).
 - ``/auth/*``, ``/admin/*``, ``/docs`` and the web UI: the mounted FastAPI app (``service.routes``).
 
-All routes preprocess in a worker thread. The batch routes then call the internal
-``batchable`` route ``/infer_normalized`` through BentoML's in-process client, so concurrent
-batches share adaptive batches. Single-image routes run the model directly in a thread: on a
-2-core machine, routing them through the dispatcher gave the same throughput and 3-4x the
-single-client latency after a burst (its learned wait outlives the burst);
-``DIGITIFY_ADAPTIVE_BATCHING=true`` routes them through it too. Bad inputs answer 4xx with
+All routes preprocess in a worker thread, then hand the normalized images to one
+``service.batcher.ModelBatcher`` per worker: whatever concurrent requests wait share one model
+call (continuous batching, no batching window). Bad inputs answer 4xx with
 ``{"error": ..., "log_id": ...}``.
 """
 
 from __future__ import annotations
 
+import gc
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import anyio
 import bentoml
 import numpy as np
@@ -35,14 +32,13 @@ import torch
 from starlette.responses import JSONResponse
 
 from service import config, routes
-from service.auth_middleware import INTERNAL_ROUTE, AuthMiddleware, account_of, internal_call
+from service.auth_middleware import AuthMiddleware, account_of
+from service.batcher import ModelBatcher
 from service.database import database_identity
 from service.inference import (
     InputError,
     PreparedImage,
-    decode_array,
     decode_base64_image,
-    encode_array,
     png_data_url,
     prepare,
     preview_png,
@@ -56,7 +52,6 @@ from service.runtime import Runtime, install
 from service.schemas import (
     BatchItem,
     BatchResult,
-    NormalizedImage,
     PredictionResult,
     PreviewResult,
     RawPrediction,
@@ -65,7 +60,7 @@ from service.security_headers import SecurityHeaders
 from service.spool import Spool
 from service.task_guard import TaskGuard
 
-INTERNAL_CALL_ATTEMPTS = 3
+MAX_MODEL_BATCH = 64
 
 
 def preflight() -> None:
@@ -85,7 +80,11 @@ preflight()
 
 
 @bentoml.asgi_app(routes.app, path="/")
-@bentoml.service(name="digitify", traffic={"timeout": 300, "max_concurrency": 256})
+@bentoml.service(
+    name="digitify",
+    traffic={"timeout": 300, "max_concurrency": 256},
+    logging={"access": {"enabled": False}},  # every prediction has its row in the prediction log
+)
 class Digitify:
     """Handwritten number recognition with a CRNN, logged to SQLite or PostgreSQL."""
 
@@ -96,12 +95,14 @@ class Digitify:
         if settings.torch_threads:
             torch.set_num_threads(settings.torch_threads)
         self.recognizer = load_recognizer(self.model)
-        self._model_limiter = anyio.CapacityLimiter(1)
+        self.batcher = ModelBatcher(self._run_model, max_batch=MAX_MODEL_BATCH)
         self.settings = settings
         self.runtime = Runtime(settings, self.recognizer.model_version)
         self.runtime.logbook.observer = LogMetrics().publish
         install(self.runtime)
         self.runtime.start()
+        gc.collect()
+        gc.freeze()  # what start-up built lives as long as the worker: full collections need not scan it
 
     def __is_ready__(self) -> bool:
         """Ready unless the prediction log cannot take rows: spool at its cap, or flusher dead or stuck."""
@@ -110,13 +111,9 @@ class Digitify:
 
     @bentoml.on_shutdown
     def close(self) -> None:
-        """Flush what can be flushed and release the database."""
+        """Answer the model calls already queued, flush what can be flushed and release the database."""
+        self.batcher.close()
         self.runtime.close()
-
-    @bentoml.api(route=INTERNAL_ROUTE, batchable=True, max_batch_size=64, max_latency_ms=60_000)
-    def infer_normalized(self, items: list[NormalizedImage]) -> list[RawPrediction]:
-        """Run the model on a batch of normalized images (internal: refused to outside callers)."""
-        return self._run_model([decode_array(item.data) for item in items])
 
     @bentoml.api(route="/predict", output_spec=PredictionResult)
     async def predict(self, image: Path, ctx: bentoml.Context) -> PredictionResult | JSONResponse:
@@ -188,7 +185,7 @@ class Digitify:
         if prepared.error is not None:
             await self._record([self._row(log_id, ctx, endpoint, started, prepared, prepared.error)])
             return _error(prepared.error, log_id, ctx)
-        [raw] = await self._infer([prepared], batched=self.settings.adaptive_batching)
+        [raw] = await self.batcher.infer([prepared.array])
         await self._record([self._row(log_id, ctx, endpoint, started, prepared, raw)])
         return PredictionResult(
             text=raw.text,
@@ -208,7 +205,7 @@ class Digitify:
 
         prepared = await anyio.to_thread.run_sync(prepare_all)
         good = [p for p in prepared if p.error is None]
-        raw = iter(await self._infer(good, batched=True) if good else [])
+        raw = iter(await self.batcher.infer([image.array for image in good]))
         batch_id = str(uuid.uuid4())
         items, rows = [], []
         for index, image in enumerate(prepared):
@@ -241,27 +238,8 @@ class Digitify:
             results=items,
         )
 
-    async def _infer(self, images: list[PreparedImage], batched: bool) -> list[RawPrediction]:
-        """Run the model through the batchable internal route (adaptive batching), or directly in a thread."""
-        if not batched:
-            arrays = [image.array for image in images]
-            return await anyio.to_thread.run_sync(self._run_model, arrays, limiter=self._model_limiter)
-        payload = [NormalizedImage(data=encode_array(image.array)) for image in images]
-        for attempt in range(1, INTERNAL_CALL_ATTEMPTS + 1):
-            try:
-                with internal_call():
-                    results = await self.to_async.infer_normalized(payload)
-                break
-            except aiohttp.ClientError:
-                # BentoML 1.4.39's in-process client recycles its session every 100 calls and cuts the
-                # calls still in flight on the old one (bentoml/BentoML#5544, PR #5698); the model call is
-                # idempotent, so it is simply sent again.
-                if attempt == INTERNAL_CALL_ATTEMPTS:
-                    raise
-        return [r if isinstance(r, RawPrediction) else RawPrediction.model_validate(r) for r in results]
-
     def _run_model(self, arrays: list[np.ndarray]) -> list[RawPrediction]:
-        """Run the Recognizer on normalized arrays (in a worker thread)."""
+        """Run the Recognizer on normalized arrays (in the batcher's model thread)."""
         return [
             RawPrediction(text=p.text, confidence=p.confidence, char_confidences=p.char_confidences)
             for p in self.recognizer.predict_normalized(arrays)

@@ -16,6 +16,7 @@ of the rows behind it.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,6 +77,9 @@ class Spool:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(f"sqlite:///{self.path}", connect_args={"timeout": 30, "check_same_thread": False})
+        # One writer at a time within the process: SQLite's busy handler would otherwise make a writer
+        # that meets another's lock sleep for whole milliseconds at a time (other processes still can).
+        self._writing = threading.Lock()
         event.listen(self.engine, "connect", apply_sqlite_pragmas)
         _metadata.create_all(self.engine)
         if owner is not None:
@@ -100,8 +104,9 @@ class Spool:
         """Store rows durably (committed before this returns)."""
         if not rows:
             return
-        with self.engine.begin() as connection:
-            connection.execute(insert(_rows), [{"payload": json.dumps(row, default=str)} for row in rows])
+        payloads = [{"payload": json.dumps(row, default=str)} for row in rows]
+        with self._writing, self.engine.begin() as connection:
+            connection.execute(insert(_rows), payloads)
 
     def peek(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
         """Return the oldest ``limit`` rows as ``(seq, row)`` pairs, left in the spool."""
@@ -113,7 +118,7 @@ class Spool:
         """Delete rows that have reached the database."""
         if not seqs:
             return
-        with self.engine.begin() as connection:
+        with self._writing, self.engine.begin() as connection:
             connection.execute(delete(_rows).where(_rows.c.seq.in_(list(seqs))))
 
     def backlog(self) -> int:
@@ -124,7 +129,7 @@ class Spool:
 
     def quarantine(self, seq: int, row: dict[str, Any], error: str) -> None:
         """Move one spooled row to the quarantine, with the reason the database gave."""
-        with self.engine.begin() as connection:
+        with self._writing, self.engine.begin() as connection:
             connection.execute(
                 sqlite.insert(_quarantine).on_conflict_do_nothing(index_elements=["seq"]),
                 {

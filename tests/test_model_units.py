@@ -110,6 +110,25 @@ def test_crnn_shapes_and_ctc_length():
     assert output_lengths(torch.tensor([96, 40])).tolist() == [24, 10]
 
 
+def test_each_image_in_a_padded_batch_scores_as_if_read_alone():
+    torch.manual_seed(0)
+    model = CRNN(small_config()).eval()
+    widths = [96, 40, 16, 64]
+    images = [torch.rand(1, 1, 32, width) for width in widths]
+    batch = torch.zeros(len(widths), 1, 32, max(widths))
+    for index, image in enumerate(images):
+        batch[index, :, :, : widths[index]] = image[0]
+    with torch.inference_mode():
+        together = model(batch, torch.tensor(widths))
+        unmasked = model(batch)
+        for index, image in enumerate(images):
+            alone = model(image, torch.tensor([widths[index]]))[:, 0]
+            steps = widths[index] // 4
+            assert torch.allclose(together[:steps, index], alone, atol=1e-5)
+            if widths[index] < max(widths):
+                assert not torch.allclose(unmasked[:steps, index], alone, atol=1e-3)  # the padding would leak in
+
+
 def test_model_file_round_trip(tmp_path, drawn_number):
     path = random_model_file(tmp_path / "model.pt", small_config())
     model, _, metadata = load_model_file(path)

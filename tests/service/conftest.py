@@ -78,7 +78,6 @@ def server(request: pytest.FixtureRequest, model_env: dict[str, str], tmp_path_f
         postgres_server = request.getfixturevalue("postgres")
         database_url = postgres_server.url()
     env = service_env(database_url, work, model_env)
-    env["DIGITIFY_ADAPTIVE_BATCHING"] = "true" if request.param == "postgresql" else "false"  # both model paths
     process = ServiceProcess(env, cwd=work).start()
     try:
         token = login(process.url, *ADMIN)

@@ -121,11 +121,14 @@ def run_python(args: list[str], env: dict[str, str], cwd: Path, timeout: int = 3
 
 
 REGISTER_SCRIPT = """
-import sys, mlflow
+import shutil, sys, mlflow
 from models.recognizer import random_model_file
 from tests.configs import small_config
 from models.registry import CHAMPION_ALIAS, MODEL_NAME, log_model_file
-path = random_model_file(sys.argv[1], small_config())
+if len(sys.argv) > 2:
+    path = shutil.copyfile(sys.argv[2], sys.argv[1])
+else:
+    path = random_model_file(sys.argv[1], small_config())
 with mlflow.start_run():
     info = log_model_file(path)
 version = mlflow.register_model(info.model_uri, MODEL_NAME).version
@@ -134,17 +137,19 @@ print(version)
 """
 
 
-def prepare_model_store(root: Path) -> dict[str, str]:
-    """Register an untrained model as champion in a fresh MLflow store and import it into a fresh BentoML home.
+def prepare_model_store(root: Path, model_file: Path | None = None) -> dict[str, str]:
+    """Register a model as champion in a fresh MLflow store and import it into a fresh BentoML home.
 
-    Returns the environment variables (``BENTOML_HOME``, ``MLFLOW_TRACKING_URI``) that point at them.
+    The model is ``model_file``, or an untrained model of the tests' small configuration. Returns
+    the environment variables (``BENTOML_HOME``, ``MLFLOW_TRACKING_URI``) that point at them.
     """
     root.mkdir(parents=True, exist_ok=True)
     env = {
         "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
         "BENTOML_HOME": str(root / "bentoml"),
     }
-    run_python(["-c", REGISTER_SCRIPT, str(root / "model.pt")], env, cwd=root)
+    source = [str(model_file.resolve())] if model_file is not None else []
+    run_python(["-c", REGISTER_SCRIPT, str(root / "model.pt"), *source], env, cwd=root)
     run_python(["-m", "service.import_model"], env, cwd=root)
     return env
 

@@ -189,6 +189,53 @@ def test_two_flushers_on_one_spool_lose_nothing(database_url, tmp_path):
     engine.dispose()
 
 
+def test_concurrent_records_share_spool_commits_and_each_learns_its_outcome(tmp_path):
+    """Group commit: callers that wait behind a commit are written together; a failed commit fails each of them."""
+    import threading
+    import time
+
+    class SlowDisk(Spool):
+        """A real spool whose commits take 50 ms (a slow disk), and fail while ``broken`` is set."""
+
+        broken = False
+
+        def append(self, rows):
+            time.sleep(0.05)
+            if self.broken:
+                raise OSError("disk full")
+            super().append(rows)
+
+    spool = SlowDisk(tmp_path / "spool.db")
+    logbook = Logbook(spool, engine=None, ensure_schema=lambda: None)
+    rows = [log_row() for _ in range(16)]
+    threads = [threading.Thread(target=logbook.record, args=([row],)) for row in rows]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(row["id"] for _, row in spool.peek(100)) == sorted(row["id"] for row in rows)
+    assert logbook.commits < len(rows)
+
+    spool.broken = True
+    outcomes = []
+
+    def record_one():
+        try:
+            logbook.record([log_row()])
+        except OSError as error:
+            outcomes.append(str(error))
+        else:
+            outcomes.append("ok")
+
+    threads = [threading.Thread(target=record_one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == ["disk full"] * 8
+    assert spool.count() == len(rows)
+
+
 def test_alembic_command_line_upgrades_and_downgrades(database_url, tmp_path):
     """``alembic upgrade head`` / ``downgrade base`` from the repo's alembic.ini, on DATABASE_URL."""
     import subprocess

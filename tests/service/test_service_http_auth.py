@@ -105,14 +105,6 @@ def test_users_get_403_on_admin_routes_and_admins_get_in(server):
         assert client.get("/admin/stats").status_code == 200
 
 
-def test_internal_model_route_is_not_reachable(server):
-    _, token = server.new_user()
-    with server.client(token) as client:
-        assert client.post("/infer_normalized", json={"items": [{"data": ""}]}).status_code == 404
-    with server.client(server.admin_token) as client:
-        assert client.post("/infer_normalized", json={"items": []}).status_code == 404
-
-
 def test_unknown_routes_need_a_token(server):
     with server.client() as client:
         assert client.get("/predict_async/get", params={"task_id": "x"}).status_code == 401

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
+from models.recognizer import Recognizer
 from tests.drawing import draw_number
 from tests.service.harness import png_bytes
 
@@ -40,6 +43,28 @@ def test_upload_base64_and_data_url_give_the_same_answer(server, number_png):
     assert row["text"] == uploaded.json()["text"] and row["char_confidences"] == uploaded.json()["char_confidences"]
     assert row["image_bytes"] == len(number_png) and len(row["image_sha256"]) == 64
     assert row["image_width"] > row["image_height"] > 0 and row["latency_ms"] > 0
+
+
+def test_concurrent_requests_get_the_answers_each_image_gets_alone(server, model_env):
+    """Requests that share a model batch (images of many widths) answer exactly as the model reads each alone."""
+    texts = ["7", "42", "3.14", "2026", "0.5", "918273", "60.25", "11", "8", "123456789"] * 3
+    images = [png_bytes(draw_number(text, height=40 + 3 * (i % 7))) for i, text in enumerate(texts)]
+    recognizer = Recognizer.from_file(Path(model_env["BENTOML_HOME"]).parent / "model.pt")
+    _, token = server.new_user()
+
+    def predict(image: bytes) -> dict:
+        with server.client(token) as client:
+            response = client.post("/predict", files={"image": ("n.png", image, "image/png")})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(predict, images))
+    for image, answer in zip(images, answers, strict=True):
+        [alone] = recognizer.predict([image])
+        assert answer["text"] == alone.text
+        assert answer["confidence"] == pytest.approx(alone.confidence, abs=1e-4)
+        assert answer["char_confidences"] == pytest.approx(alone.char_confidences, abs=1e-3)
 
 
 def test_batch_reads_every_image_and_rejects_only_the_bad_ones(server, number_png, blank_png):
