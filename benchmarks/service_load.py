@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> None:
             database_url = postgres.url() if args.backend == "postgresql" else f"sqlite:///{work / 'log.db'}"
             env = service_env(database_url, work, prepare_model_store(work / "models", args.model))
             env["DIGITIFY_USER_CACHE_SECONDS"] = "10"
-            env["DIGITIFY_TORCH_THREADS"] = "0"  # the service's default: torch picks the cores
+            env["DIGITIFY_TORCH_THREADS"] = "0"  # the service's default (half the cores), not the tests' 1
             server = ServiceProcess(env, cwd=work).start()
             try:
                 admin_token = login(server.url, *ADMIN)

@@ -20,6 +20,7 @@ call (continuous batching, no batching window). Bad inputs answer 4xx with
 from __future__ import annotations
 
 import gc
+import os
 import time
 import uuid
 from pathlib import Path
@@ -92,8 +93,8 @@ class Digitify:
 
     def __init__(self) -> None:
         settings = config.load_settings()
-        if settings.torch_threads:
-            torch.set_num_threads(settings.torch_threads)
+        # The model thread gets half the cores by default: the other half preprocesses and answers HTTP.
+        torch.set_num_threads(settings.torch_threads or max(1, (os.cpu_count() or 1) // 2))
         self.recognizer = load_recognizer(self.model)
         self.batcher = ModelBatcher(self._run_model, max_batch=MAX_MODEL_BATCH)
         self.settings = settings
