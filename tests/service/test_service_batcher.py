@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pytest
@@ -30,6 +33,12 @@ class SlowModel:
         return values
 
 
+def run_loop(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine on an event loop in a thread of its own (the browser tests may hold this thread's)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 def images(*values: float) -> list[np.ndarray]:
     """One tiny image per value, its pixels all that value."""
     return [np.full((32, 16), value, dtype=np.float32) for value in values]
@@ -42,7 +51,7 @@ def test_concurrent_requests_share_batches_and_get_their_own_answers():
     async def clients() -> list[list[float]]:
         return await asyncio.gather(*(batcher.infer(images(i, i + 0.5)) for i in range(20)))
 
-    answers = asyncio.run(clients())
+    answers = run_loop(clients())
     batcher.close()
     assert answers == [[i, i + 0.5] for i in range(20)]
     assert sum(model.batch_sizes) == 40
@@ -60,7 +69,7 @@ def test_a_lone_request_is_answered_without_waiting_for_company():
         answer = await batcher.infer(images(7))
         return answer, time.perf_counter() - started
 
-    answer, seconds = asyncio.run(one())
+    answer, seconds = run_loop(one())
     batcher.close()
     assert answer == [7.0]
     assert seconds < 0.5  # one 20 ms model call, no batching window
@@ -74,7 +83,7 @@ def test_a_model_failure_fails_only_the_batch_it_hit_and_the_batcher_goes_on():
     async def clients() -> list:
         return await asyncio.gather(*(batcher.infer(images(i)) for i in (12, 13, 14)), return_exceptions=True)
 
-    ok_before, failed, ok_after = asyncio.run(clients())
+    ok_before, failed, ok_after = run_loop(clients())
     assert ok_before == [12.0] and ok_after == [14.0]
     assert isinstance(failed, RuntimeError) and "broke" in str(failed)
     batcher.close()
@@ -83,8 +92,8 @@ def test_a_model_failure_fails_only_the_batch_it_hit_and_the_batcher_goes_on():
 def test_a_job_larger_than_the_batch_limit_runs_whole_and_a_closed_batcher_refuses():
     model = SlowModel()
     batcher = ModelBatcher(model, max_batch=4)
-    assert asyncio.run(batcher.infer(images(*range(10)))) == [float(i) for i in range(10)]
-    assert asyncio.run(batcher.infer([])) == []
+    assert run_loop(batcher.infer(images(*range(10)))) == [float(i) for i in range(10)]
+    assert run_loop(batcher.infer([])) == []
     batcher.close()
     with pytest.raises(BatcherClosedError):
-        asyncio.run(batcher.infer(images(1)))
+        run_loop(batcher.infer(images(1)))
