@@ -49,8 +49,6 @@ class ModelBatcher(Generic[Answer]):
         self._jobs: deque[_Job[Answer]] = deque()
         self._wake = threading.Condition()
         self._closed = False
-        self.batches = 0
-        self.images = 0
         self._thread = threading.Thread(target=self._serve, name="digitify-model", daemon=True)
         self._thread.start()
 
@@ -100,8 +98,6 @@ class ModelBatcher(Generic[Answer]):
                 for job in jobs:
                     job.loop.call_soon_threadsafe(_settle, job.future, None, error)
                 continue
-            self.batches += 1
-            self.images += len(arrays)
             start = 0
             for job in jobs:
                 end = start + len(job.arrays)
