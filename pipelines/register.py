@@ -1,12 +1,15 @@
 """Stage ``register``: register the trained model; give it the champion alias only if it wins.
 
-The new version and the current champion are scored on the same validation data (the packed
-validation split). The alias moves only when the new version's exact match is higher by more
-than ``min_improvement``. A store with no champion yet first registers the released model that
-ships with the repository (``register.release``) as the champion, so a fresh clone serves at least
-the release. The decision is written to the
-version's tags, the MLflow run and ``register.decision_file``. A champion saved in a model format this
-code cannot read (an older release) does not take part: the new version takes the alias.
+The new version and the current champion are scored on the same gate data: the packed validation
+split pooled with every labelled folder of ``register.gate_folders`` that has a ``labels.csv`` (the
+test split of the people's corrections, once exported): the gate's exact match counts every image
+of the pool once, and the score of each set is recorded beside it. The alias moves only when the
+new version's pooled exact match is higher by more than ``min_improvement``. A store with no
+champion yet first registers the released model that ships with the repository
+(``register.release``) as the champion, so a fresh clone serves at least the release. The decision
+is written to the version's tags, the MLflow run and ``register.decision_file``. A champion saved
+in a model format this code cannot read (an older release) does not take part: the new version
+takes the alias.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from mlflow.exceptions import MlflowException
 
 from models.recognizer import ModelFileError, Recognizer
 from models.registry import fetch_model_file, log_model_file
-from pipelines.common.packed_data import PackedSet
+from pipelines.common.labelled_folder import LABELS_FILE
+from pipelines.common.packed_data import PackedSet, pack_folders
 from pipelines.common.params import start_stage
 from pipelines.common.training import exact_match_on
 
@@ -49,6 +53,25 @@ def register_release(client: mlflow.MlflowClient, path: Path, name: str, alias: 
     return version
 
 
+def gate_sets(val_data: Path, folders: dict[str, str]) -> dict[str, PackedSet]:
+    """The gate's data by name: ``val`` (the packed validation split) and each folder that has a labels.csv."""
+    sets = {"val": PackedSet.load(val_data)}
+    for name, folder in folders.items():
+        if (Path(folder) / LABELS_FILE).is_file():
+            sets[name] = pack_folders({name: Path(folder)}, workers=1)
+            log.info("gate set %s: %d images from %s", name, len(sets[name]), folder)
+        else:
+            log.info("gate set %s: no labelled folder at %s; not counted", name, folder)
+    return sets
+
+
+def gate_scores(recognizer: Recognizer, sets: dict[str, PackedSet]) -> tuple[float, dict[str, float]]:
+    """The exact match over all the gate's images pooled, and on each set."""
+    per_set = {name: exact_match_on(recognizer, packed) for name, packed in sets.items()}
+    pooled = sum(per_set[name] * len(packed) for name, packed in sets.items()) / sum(map(len, sets.values()))
+    return pooled, per_set
+
+
 def decide(new_score: float, champion_score: float | None, min_improvement: float) -> bool:
     """Whether the new version takes the alias."""
     return champion_score is None or new_score > champion_score + min_improvement
@@ -58,25 +81,25 @@ def main(argv: list[str] | None = None) -> None:
     """Register the trained model and apply the promotion gate."""
     params, _ = start_stage("register", __doc__.splitlines()[0], argv)
     run = json.loads(Path(params["run_file"]).read_text())
-    val = PackedSet.load(params["val_data"])
+    sets = gate_sets(Path(params["val_data"]), params["gate_folders"])
     name, alias = params["model_name"], params["alias"]
     client = mlflow.MlflowClient()
 
     champion_version = current_champion(client, name, alias)
     if champion_version is None and params["release"]:
         champion_version = register_release(client, Path(params["release"]), name, alias)
-    champion_score = None
+    champion_score, champion_per_set = None, {}
     if champion_version is not None:
         path, _ = fetch_model_file(f"models:/{name}/{champion_version}")
         try:
-            champion_score = exact_match_on(Recognizer.from_file(path), val)
+            champion_score, champion_per_set = gate_scores(Recognizer.from_file(path), sets)
         except ModelFileError as exc:
             log.warning("champion v%s cannot be read by this code (%s): it does not take part", champion_version, exc)
             champion_version = None
 
     version = str(mlflow.register_model(run["model_uri"], name).version)
     new_path, _ = fetch_model_file(f"models:/{name}/{version}")
-    new_score = exact_match_on(Recognizer.from_file(new_path), val)
+    new_score, new_per_set = gate_scores(Recognizer.from_file(new_path), sets)
     promoted = decide(new_score, champion_score, params["min_improvement"])
     if promoted:
         client.set_registered_model_alias(name, alias, version)
@@ -93,6 +116,14 @@ def main(argv: list[str] | None = None) -> None:
         "gate_exact_match": round(new_score, 4),
         "champion_version": champion_version,
         "champion_gate_exact_match": None if champion_score is None else round(champion_score, 4),
+        "gate_sets": {
+            set_name: {
+                "n": len(packed),
+                "exact_match": round(new_per_set[set_name], 4),
+                "champion_exact_match": round(champion_per_set[set_name], 4) if champion_per_set else None,
+            }
+            for set_name, packed in sets.items()
+        },
         "promoted": promoted,
         "reason": reason,
     }

@@ -2,10 +2,11 @@
 
 The search space is declared in ``params.yaml: sweep.space``; ``params.yaml: model`` holds the
 defaults for everything the space leaves out. Trials train on a subset of the
-packed data with Lightning, are scored and pruned on a validation metric (``sweep.monitor``; the
-CTC validation loss by default, which separates short trials long before exact match does) by
-Optuna's Lightning callback, and are logged as nested MLflow runs under one parent run, which carries the best
-parameters and the study's plots. The first trial is the untuned default, so the gain is visible.
+packed data with Lightning (sources weighted by ``source_weights``, as the final training does),
+are scored and pruned on a validation metric (``sweep.monitor``; the CTC validation loss by
+default, which separates short trials long before exact match does) by Optuna's Lightning callback,
+and are logged as nested MLflow runs under one parent run, which carries the best parameters and
+the study's plots. The first trial is the untuned default, so the gain is visible.
 
 The study lives in an RDB (``sweep.storage``, a local SQLite file by default) under a name derived
 from the search setup: re-running resumes it and keeps finished trials, and several workers on
@@ -76,6 +77,7 @@ def study_name(params: dict[str, Any]) -> str:
         "seed",
         "precision",
         "jitter",
+        "source_weights",
         "init_from",
     )
     setup = json.dumps({k: params[k] for k in keys}, sort_keys=True).encode()
@@ -109,6 +111,7 @@ class Objective:
                 seed=self.params["seed"],
                 precision=self.params["precision"],
                 jitter=self.params["jitter"],
+                source_weights=self.params["source_weights"],
                 progress_bar=False,
                 monitor=self.params["monitor"],
                 callbacks=[PyTorchLightningPruningCallback(trial, monitor=self.params["monitor"])],

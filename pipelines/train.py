@@ -1,8 +1,10 @@
 """Stage ``train``: train the final CRNN on the packed data, tracked in MLflow.
 
 Hyperparameters come from ``params.yaml: model``, overridden by the sweep's best parameters
-(``artifacts/sweep/best_params.json``) when ``use_sweep`` is true. Writes the model file,
-its calibration and ``run.json`` (the MLflow run and logged-model URI) to ``output``.
+(``artifacts/sweep/best_params.json``) when ``use_sweep`` is true. ``source_weights`` oversamples
+sources (the people's corrections above all): each of their images is drawn that many times per
+epoch. Writes the model file, its calibration and ``run.json`` (the MLflow run and logged-model
+URI) to ``output``.
 """
 
 from __future__ import annotations
@@ -73,7 +75,15 @@ def main(argv: list[str] | None = None) -> None:
     train, val = PackedSet.load(packed / "train.npz"), PackedSet.load(packed / "val.npz")
     config, sweep = resolve_config(params, load_section("model", args.params))
     hparams = config.to_dict()
-    log.info("training on %d images, validating on %d, with %s", len(train), len(val), hparams)
+    per_source = {name: train.sources.count(name) for name in sorted(set(train.sources))}
+    log.info(
+        "training on %d images %s (weights %s), validating on %d, with %s",
+        len(train),
+        per_source,
+        params["source_weights"],
+        len(val),
+        hparams,
+    )
 
     mlflow.set_experiment(params["experiment"])
     with mlflow.start_run(run_name="train") as run:
@@ -89,6 +99,7 @@ def main(argv: list[str] | None = None) -> None:
                 "seed": params["seed"],
                 "precision": precision,
                 "jitter": params["jitter"],
+                "source_weights": json.dumps(params["source_weights"], sort_keys=True),
                 "init_from": params["init_from"] or "",
             }
         )
@@ -102,6 +113,7 @@ def main(argv: list[str] | None = None) -> None:
             seed=params["seed"],
             precision=precision,
             jitter=params["jitter"],
+            source_weights=params["source_weights"],
             checkpoint_dir=output / "checkpoints",
             logger=logger,
         )

@@ -47,6 +47,9 @@ ENV_VARS = (
     "DIGITIFY_USER_CACHE_SECONDS",
     "DIGITIFY_DB_CONNECT_TIMEOUT",
     "DIGITIFY_TORCH_THREADS",
+    "DIGITIFY_KEEP_IMAGES",
+    "DIGITIFY_IMAGE_STORE",
+    "DIGITIFY_IMAGE_RETENTION_DAYS",
 )
 
 
@@ -77,6 +80,9 @@ class Settings:
     user_cache_seconds: float
     db_connect_timeout: int
     torch_threads: int
+    keep_images: bool
+    image_store: str
+    image_retention_days: int
 
     @property
     def production(self) -> bool:
@@ -120,6 +126,11 @@ def default_spool_path(database_url: str, cwd: Path | None = None) -> Path:
     return cwd / f"predictions-spool-{digest}.db"
 
 
+def default_image_store(cwd: Path | None = None) -> str:
+    """Return the embedded default image store: a folder ``prediction-images`` in the working directory."""
+    return str((cwd or Path.cwd()) / "prediction-images")
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and check the settings; raise ConfigError with a readable message if they are unusable."""
     environ = os.environ if environ is None else environ
@@ -152,6 +163,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         user_cache_seconds=_float(environ, "DIGITIFY_USER_CACHE_SECONDS", 10.0, 0.0, 3600.0),
         db_connect_timeout=_int(environ, "DIGITIFY_DB_CONNECT_TIMEOUT", 3, minimum=1),
         torch_threads=_int(environ, "DIGITIFY_TORCH_THREADS", 0, minimum=0),
+        keep_images=_bool(environ, "DIGITIFY_KEEP_IMAGES", False),
+        image_store=environ.get("DIGITIFY_IMAGE_STORE") or default_image_store(),
+        image_retention_days=_int(environ, "DIGITIFY_IMAGE_RETENTION_DAYS", 30, minimum=0),
     )
     if production:
         _check_production(settings)

@@ -1,8 +1,8 @@
-"""The FastAPI app mounted on the BentoML service: accounts, admin queries, docs and the web UI.
+"""The FastAPI app mounted on the BentoML service: accounts, corrections, admin queries, docs and the web UI.
 
 ``/auth/register`` and ``/auth/login`` are public, throttled per client address and per
 username, and hash passwords on their own threads (``service.auth_throttle``); ``/auth/me``
-and ``/admin/*`` rely on the account the auth middleware put in the request scope (the
+``/corrections`` and ``/admin/*`` rely on the account the auth middleware put in the request scope (the
 middleware already refused everyone else). The web UI's built files (``service/web/dist``) are served at ``/`` when they
 exist; the Swagger UI of the whole service then lives at ``/docs``.
 """
@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.staticfiles import StaticFiles
@@ -27,7 +27,20 @@ from service.auth import MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, CredentialsFo
 from service.auth_middleware import account_of
 from service.auth_throttle import ThrottledError
 from service.config import web_dir
+from service.corrections import (
+    CorrectionError,
+    CorrectionFilter,
+    corrected_share,
+    correction_item,
+    corrections_of,
+    image_url,
+    query_corrections,
+    review,
+    submit,
+)
+from service.image_store import SHA256
 from service.runtime import RESERVED_NAMES, Runtime, RuntimeNotReadyError, current
+from service.tables import CORRECTION_ACCEPTED, CORRECTION_REJECTED
 from service.users import Account, UserExistsError
 
 MAX_PAGE = 1_000_000
@@ -103,6 +116,12 @@ async def throttled(_: Request, exc: ThrottledError) -> JSONResponse:
 def client_address(request: Request) -> str:
     """The address of the client that sent ``request`` (the connection's peer)."""
     return request.client.host if request.client is not None else "local"
+
+
+@app.exception_handler(CorrectionError)
+async def correction_refused(_: Request, exc: CorrectionError) -> JSONResponse:
+    """A correction that cannot be taken or found: its status and a readable reason."""
+    return JSONResponse({"error": str(exc)}, status_code=exc.status)
 
 
 @app.exception_handler(SQLAlchemyError)
@@ -210,13 +229,24 @@ def admin_logs(
     rt.ensure_schema()
     with rt.sessions() as session:
         total, rows = query_logs(session, filters, sort, order == "desc", page, page_size)
-    return {
-        "total": total,
-        "page": page,
-        "page_size": page_size,
-        "pages": (total + page_size - 1) // page_size,
-        "items": [log_row(row) for row in rows],
-    }
+        corrected = corrections_of(session, [row.id for row in rows])
+    items = []
+    for row in rows:
+        correction = corrected.get(row.id)
+        items.append(
+            {
+                **log_row(row),
+                "image_url": image_url(row.image_sha256) if row.outcome == "ok" else None,
+                "corrected_text": correction.text if correction else None,
+                "correction_status": correction.status if correction else None,
+            }
+        )
+    return {"total": total, "page": page, "page_size": page_size, "pages": _pages(total, page_size), "items": items}
+
+
+def _pages(total: int, page_size: int) -> int:
+    """How many pages ``total`` items fill."""
+    return (total + page_size - 1) // page_size
 
 
 @app.get("/admin/stats")
@@ -231,9 +261,130 @@ def admin_stats(
     threshold = rt.settings.low_confidence if low_confidence is None else low_confidence
     with rt.sessions() as session:
         summary = stats(session, filters, threshold)
+        summary["corrections"] = corrected_share(session, filters)
     summary["spooled_rows"] = rt.logbook.spool.count()
     summary["quarantined_rows"] = rt.logbook.spool.quarantined_count()
     return summary
+
+
+class CorrectionRequest(BaseModel):
+    """What a person says a prediction should have read."""
+
+    log_id: Annotated[str, Field(min_length=1, max_length=36, description="the prediction's log_id")]
+    text: Annotated[str, Field(max_length=256, description="the right number: digits 0-9 and '.'")]
+
+
+@app.post("/corrections", status_code=201)
+def correct(
+    body: CorrectionRequest,
+    response: Response,
+    account: Annotated[Account, Depends(signed_in)],
+    rt: Annotated[Runtime, Depends(runtime)],
+) -> dict[str, Any]:
+    """Say what a prediction should have read (your own prediction, or any as an admin); an admin reviews it.
+
+    201 for a new correction, 200 when it replaces an earlier one of the same prediction.
+    """
+    rt.ensure_schema()
+
+    def kept_uri(sha256: str) -> str | None:
+        return rt.images.uri(sha256) if rt.images.exists(sha256) else None
+
+    def attempt() -> dict[str, Any]:
+        with rt.sessions() as session:
+            correction, prediction, created = submit(session, account, body.log_id, body.text, kept_uri)
+            response.status_code = 201 if created else 200
+            return correction_item(correction, prediction)
+
+    try:
+        return attempt()
+    except CorrectionError as exc:
+        if exc.status != 404:
+            raise
+    rt.logbook.flush()  # a prediction made a moment ago may still wait in the spool
+    return attempt()
+
+
+def correction_filter(
+    filters: Annotated[LogFilter, Depends(log_filter)],
+    status: Literal["pending", "accepted", "rejected"] | None = None,
+    corrected_by: str | None = None,
+) -> CorrectionFilter:
+    """Build the corrections filter: its status and author, and the log filter over the predictions."""
+    return CorrectionFilter(status=status, corrected_by=corrected_by, predictions=filters)
+
+
+@app.get("/admin/corrections")
+def admin_corrections(
+    _: Annotated[Account, Depends(admin)],
+    rt: Annotated[Runtime, Depends(runtime)],
+    filters: Annotated[CorrectionFilter, Depends(correction_filter)],
+    order: Literal["asc", "desc"] = "desc",
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """Corrections matching the filters, newest first by default, paginated, with the total count."""
+    rt.ensure_schema()
+    with rt.sessions() as session:
+        total, rows = query_corrections(session, filters, order == "desc", page, page_size)
+    return {
+        "total": total,
+        "page": page,
+        "page_size": page_size,
+        "pages": _pages(total, page_size),
+        "items": [correction_item(correction, prediction) for correction, prediction in rows],
+    }
+
+
+def _review(rt: Runtime, account: Account, log_id: str, status: str) -> dict[str, Any]:
+    """Set a correction's review status and answer the updated item."""
+    rt.ensure_schema()
+    with rt.sessions() as session:
+        return correction_item(*review(session, account, log_id, status))
+
+
+@app.post("/admin/corrections/{log_id}/accept")
+def accept_correction(
+    log_id: str, account: Annotated[Account, Depends(admin)], rt: Annotated[Runtime, Depends(runtime)]
+) -> dict[str, Any]:
+    """Accept a correction: with its image kept, it becomes training data at the next export."""
+    return _review(rt, account, log_id, CORRECTION_ACCEPTED)
+
+
+@app.post("/admin/corrections/{log_id}/reject")
+def reject_correction(
+    log_id: str, account: Annotated[Account, Depends(admin)], rt: Annotated[Runtime, Depends(runtime)]
+) -> dict[str, Any]:
+    """Reject a correction: it is kept for the record but never exported."""
+    return _review(rt, account, log_id, CORRECTION_REJECTED)
+
+
+IMAGE_TYPES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+    (b"BM", "image/bmp"),
+)
+
+
+def media_type(data: bytes) -> str:
+    """The image type its first bytes announce (``application/octet-stream`` when unknown)."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for magic, kind in IMAGE_TYPES if data.startswith(magic)), "application/octet-stream")
+
+
+@app.get("/admin/images/{sha256}")
+def admin_image(
+    sha256: str, _: Annotated[Account, Depends(admin)], rt: Annotated[Runtime, Depends(runtime)]
+) -> Response:
+    """A kept prediction image, by the SHA-256 of its bytes (404 when it was not kept or has expired)."""
+    if not SHA256.fullmatch(sha256):
+        raise HTTPException(422, "an image is named by the SHA-256 of its bytes: 64 lower-case hex digits")
+    data = rt.images.get(sha256)
+    if data is None:
+        raise HTTPException(404, "this image is not kept (the deployment does not keep images, or it expired)")
+    return Response(data, media_type=media_type(data), headers={"cache-control": "private, max-age=86400"})
 
 
 @app.get("/admin/quarantine")

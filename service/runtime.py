@@ -18,6 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from service.auth_throttle import AuthThrottle
 from service.config import Settings
 from service.database import database_identity, make_engine, migrate, session_factory
+from service.image_retention import RetentionSweeper
+from service.image_store import ImageStore
 from service.logbook import Logbook
 from service.spool import Spool
 from service.task_owners import TaskOwners, registry_path
@@ -51,7 +53,7 @@ class RuntimeNotReadyError(RuntimeError):
 
 
 class Runtime:
-    """Settings, database, accounts and logbook of one worker process."""
+    """Settings, database, accounts, logbook and image store of one worker process."""
 
     def __init__(self, settings: Settings, model_version: str) -> None:
         self.settings = settings
@@ -64,6 +66,8 @@ class Runtime:
         self.logbook = Logbook(spool, self.engine, self.ensure_schema, settings.spool_max_rows)
         self.task_owners = TaskOwners(registry_path(settings.spool_path))
         self.auth_throttle = AuthThrottle()
+        self.images = ImageStore(settings.image_store)
+        self.retention = RetentionSweeper(self.images, self.sessions, settings.image_retention_days, self.ensure_schema)
         self.web_paths, self.web_prefixes = web_entries(settings.web_dir)
         self._schema_ready = False
         self._schema_lock = threading.Lock()
@@ -98,9 +102,16 @@ class Runtime:
         except SQLAlchemyError as exc:
             logger.warning("database unavailable at start-up, predictions are spooled until it is back: %s", exc)
         self.logbook.start()
+        self.retention.start()
+
+    def keep_image(self, sha256: str, data: bytes) -> None:
+        """Keep an answered prediction's image when the deployment says so (a failing store is only logged)."""
+        if self.settings.keep_images:
+            self.images.keep(sha256, data)
 
     def close(self) -> None:
         """Stop the flusher and release connections."""
+        self.retention.stop()
         self.logbook.stop()
         self.logbook.spool.close()
         self.task_owners.close()

@@ -11,9 +11,9 @@ Routes (the prediction routes need a bearer token, see ``service.auth_middleware
   as a PNG data URL (not a prediction: nothing is logged).
 - ``/auth/*``, ``/admin/*``, ``/docs`` and the web UI: the mounted FastAPI app (``service.routes``).
 
-All routes preprocess in a worker thread, then hand the normalized images to one
-``service.batcher.ModelBatcher`` per worker: whatever concurrent requests wait share one model
-call (continuous batching, no batching window). Bad inputs answer 4xx with
+All routes preprocess in a worker thread (and keep the image when ``DIGITIFY_KEEP_IMAGES`` says so),
+then hand the normalized images to one ``service.batcher.ModelBatcher`` per worker: whatever
+concurrent requests wait share one model call (continuous batching, no batching window). Bad inputs answer 4xx with
 ``{"error": ..., "log_id": ...}``.
 """
 
@@ -179,7 +179,10 @@ class Digitify:
 
         def read_and_prepare() -> PreparedImage:
             data = source.read_bytes() if isinstance(source, Path) else source
-            return prepare(data, self.settings.max_upload_bytes)
+            prepared = prepare(data, self.settings.max_upload_bytes)
+            if prepared.error is None:
+                self.runtime.keep_image(prepared.sha256, data)
+            return prepared
 
         prepared = await anyio.to_thread.run_sync(read_and_prepare)
         log_id = str(uuid.uuid4())
@@ -202,7 +205,13 @@ class Digitify:
         max_bytes = self.settings.max_upload_bytes
 
         def prepare_all() -> list[PreparedImage]:
-            return [prepare(path.read_bytes(), max_bytes) for path in images]
+            prepared = []
+            for path in images:
+                data = path.read_bytes()
+                prepared.append(prepare(data, max_bytes))
+                if prepared[-1].error is None:
+                    self.runtime.keep_image(prepared[-1].sha256, data)
+            return prepared
 
         prepared = await anyio.to_thread.run_sync(prepare_all)
         good = [p for p in prepared if p.error is None]

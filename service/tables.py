@@ -1,4 +1,4 @@
-"""The database schema as SQLAlchemy 2 ORM models: users and the prediction log.
+"""The database schema as SQLAlchemy 2 ORM models: users, the prediction log and the corrections of it.
 
 Times are stored as naive UTC datetimes. Alembic migrations in ``service/migrations`` create
 and evolve these tables; the models here are what the code queries.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ROLE_USER = "user"
@@ -17,6 +17,10 @@ ROLES = (ROLE_USER, ROLE_ADMIN)
 OUTCOME_OK = "ok"
 OUTCOME_REJECTED = "rejected"
 OUTCOMES = (OUTCOME_OK, OUTCOME_REJECTED)
+CORRECTION_PENDING = "pending"
+CORRECTION_ACCEPTED = "accepted"
+CORRECTION_REJECTED = "rejected"
+CORRECTION_STATUSES = (CORRECTION_PENDING, CORRECTION_ACCEPTED, CORRECTION_REJECTED)
 
 
 def utcnow() -> datetime:
@@ -67,3 +71,23 @@ class PredictionLog(Base):
     image_height: Mapped[int | None] = mapped_column(Integer)
     image_bytes: Mapped[int | None] = mapped_column(Integer)
     image_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class Correction(Base):
+    """What a person says a prediction should have read, and what an admin decided about it.
+
+    One row per corrected prediction (a new correction of the same prediction replaces the text and
+    goes back to ``pending``). ``image_uri`` is where the image's bytes were kept (an fsspec URL or a
+    local path), or None when the deployment does not keep images; the export reads it as it is.
+    """
+
+    __tablename__ = "corrections"
+
+    log_id: Mapped[str] = mapped_column(String(36), ForeignKey("prediction_logs.id"), primary_key=True)
+    text: Mapped[str] = mapped_column(String(128), nullable=False)
+    corrected_by: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    image_uri: Mapped[str | None] = mapped_column(Text)

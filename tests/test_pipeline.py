@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from models.registry import CHAMPION_ALIAS, MODEL_NAME
+from tests.corrections_fixture import CorrectionsDatabase, encoded
 from tests.drawing import write_usps
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,3 +174,40 @@ def test_error_analysis_notebook_runs_top_to_bottom(project):
     text = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
     assert "champion version" in text
     assert "expected calibration error" in text
+
+
+def test_exported_corrections_are_versioned_trained_on_evaluated_and_gated(project):
+    root, env = project
+    work = root.parent / "service-side"
+    database = CorrectionsDatabase(f"sqlite:///{work / 'predictions.db'}", str(work / "prediction-images"))
+    for text in ("12", "3.5", "407", "8", "96", "2.25", "71", "650", "4", "19", "0.5", "333"):
+        database.add(text, encoded(text))
+    database.add("99", encoded("99"), status="pending")
+    database.close()
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["corrections"]["test_percent"] = 50
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+    exported = run([sys.executable, "-m", "pipelines.corrections"], root, {**env, "DATABASE_URL": database.url})
+    summary = json.loads(exported.stdout)
+    assert summary["train"] > 0 and summary["test"] > 0 and summary["train"] + summary["test"] == 12
+    status = json.loads(run(["dvc", "status", "--json"], root, env).stdout)
+    for stage in ("svhn", "pack", "evaluate", "register"):
+        assert {"changed deps": {"data": "modified"}} in status[stage], (stage, status)
+    run(["dvc", "add", "data"], root, env)
+    assert yaml.safe_load((root / "data.dvc").read_text())["outs"][0]["nfiles"] == 12 + 2
+
+    result = run(["dvc", "repro"], root, env)
+
+    assert "Running stage 'train'" in result.stdout
+    packed = json.loads((root / "artifacts/packed/summary.json").read_text())
+    assert packed["train"]["corrections"] == summary["train"] and "corrections" not in packed["val"]
+    metrics = json.loads((root / "metrics/evaluate.json").read_text())
+    assert metrics["corrections"]["n"] == summary["test"]
+    decision = json.loads((root / "metrics/registration.json").read_text())
+    gate = decision["gate_sets"]
+    assert set(gate) == {"val", "corrections"} and gate["corrections"]["n"] == summary["test"]
+    pooled = sum(s["n"] * s["exact_match"] for s in gate.values()) / sum(s["n"] for s in gate.values())
+    assert decision["gate_exact_match"] == pytest.approx(pooled, abs=1e-3)
+    assert gate["corrections"]["champion_exact_match"] is not None
+    assert "up to date" in run(["dvc", "status"], root, env).stdout

@@ -74,6 +74,7 @@ def test_worse_model_is_registered_but_does_not_take_the_alias(tmp_path, trackin
                 "val_data": str(val_path),
                 "decision_file": str(decision_file),
                 "release": None,
+                "gate_folders": {},
             },
         )
         register.main(["--params", str(params)])
@@ -106,6 +107,7 @@ def test_a_fresh_store_starts_from_the_release_and_keeps_the_better(tmp_path, tr
             "val_data": str(val_path),
             "decision_file": str(decision_file),
             "release": str(release_file),
+            "gate_folders": {},
         }
         register.main(["--params", str(write_params(tmp_path / f"{name}.yaml", register=register_section))])
         decisions.append(json.loads(decision_file.read_text()))
@@ -176,7 +178,13 @@ def test_study_name_follows_every_setting_that_changes_a_trial(sweep_params, tmp
     name = sweep.study_name(params)
     assert sweep.study_name(dict(params)) == name
     assert params["precision"] == "32-true"
-    for key, value in [("precision", "bf16-mixed"), ("max_epochs", params["max_epochs"] + 1), ("jitter", 0.0)]:
+    changes = [
+        ("precision", "bf16-mixed"),
+        ("max_epochs", params["max_epochs"] + 1),
+        ("jitter", 0.0),
+        ("source_weights", {"corrections": params["source_weights"]["corrections"] + 1}),
+    ]
+    for key, value in changes:
         assert sweep.study_name({**params, key: value}) != name, key
     start = tmp_path / "start.pt"
     random_model_file(start, small_config())

@@ -1,12 +1,13 @@
 """Normalized training data: labelled folders passed once through ``models.preprocess.normalize``,
 packed into compact arrays, and served to Lightning as width-bucketed batches (training images
-jittered afresh every epoch by ``pipelines.common.augment.build_jitter``).
+jittered afresh every epoch by ``pipelines.common.augment.build_jitter``, and each drawn as many
+times per epoch as its source's weight).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,7 +94,9 @@ def _normalize_path(path: Path) -> np.ndarray | None:
 
 
 def pack_folders(folders: dict[str, Path], workers: int = 2) -> PackedSet:
-    """Normalize every image of the given labelled folders (``{source name: folder}``) into a PackedSet."""
+    """Normalize every image of the given labelled folders (``{source name: folder}``) into a PackedSet
+    (in ``workers`` processes; in this one when ``workers`` is 1 or less).
+    """
     samples: list[Sample] = []
     sources: list[str] = []
     for source, folder in folders.items():
@@ -101,8 +104,12 @@ def pack_folders(folders: dict[str, Path], workers: int = 2) -> PackedSet:
         samples.extend(folder_samples)
         sources.extend([source] * len(folder_samples))
         log.info("%s: %d images from %s", source, len(folder_samples), folder)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        arrays = list(pool.map(_normalize_path, [s.path for s in samples], chunksize=256))
+    paths = [s.path for s in samples]
+    if workers <= 1:
+        arrays = [_normalize_path(path) for path in paths]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            arrays = list(pool.map(_normalize_path, paths, chunksize=256))
     kept = [i for i, array in enumerate(arrays) if array is not None]
     return pack([arrays[i] for i in kept], [samples[i].label for i in kept], [sources[i] for i in kept])
 
@@ -137,17 +144,21 @@ def collate_batch(items: list[tuple[np.ndarray, str]]) -> tuple:
 class WidthBucketSampler(Sampler[list[int]]):
     """Batches of similar widths (less padding), in a fresh random order every epoch."""
 
-    def __init__(self, widths: np.ndarray, batch_size: int, shuffle: bool, seed: int) -> None:
+    def __init__(
+        self, widths: np.ndarray, batch_size: int, shuffle: bool, seed: int, repeats: np.ndarray | None = None
+    ) -> None:
         self.widths = widths
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
         self.epoch = 0
+        everyone = np.arange(len(widths))
+        self.draws = everyone if repeats is None else np.repeat(everyone, repeats)
 
     def __iter__(self) -> Iterator[list[int]]:
         rng = np.random.default_rng(self.seed + self.epoch)
         self.epoch += 1
-        order = rng.permutation(len(self.widths)) if self.shuffle else np.arange(len(self.widths))
+        order = rng.permutation(self.draws) if self.shuffle else self.draws
         chunk = self.batch_size * 32
         batches = []
         for start in range(0, len(order), chunk):
@@ -159,27 +170,47 @@ class WidthBucketSampler(Sampler[list[int]]):
         return iter(batches)
 
     def __len__(self) -> int:
-        return -(-len(self.widths) // self.batch_size)
+        return -(-len(self.draws) // self.batch_size)
+
+
+def source_repeats(sources: Sequence[str], weights: Mapping[str, int]) -> np.ndarray:
+    """How many times each image is drawn per epoch: its source's weight, 1 for a source not named.
+
+    A weight is a whole number >= 0 (0 leaves the source out of training); ValueError names a bad one.
+    """
+    for name, weight in weights.items():
+        if isinstance(weight, bool) or not isinstance(weight, int) or weight < 0:
+            raise ValueError(f"source_weights.{name} must be a whole number >= 0, got {weight!r}")
+    return np.array([weights.get(source, 1) for source in sources], dtype=np.int64)
 
 
 class PackedDataModule(pl.LightningDataModule):
-    """Train and validation PackedSets as Lightning dataloaders; ``jitter`` is the training images' jitter strength."""
+    """Train and validation PackedSets as Lightning dataloaders; ``jitter`` is the training images' jitter
+    strength, ``source_weights`` how many times per epoch each training image of a source is drawn.
+    """
 
     def __init__(
-        self, train: PackedSet, val: PackedSet, batch_size: int = 64, seed: int = 0, jitter: float = 0.0
+        self,
+        train: PackedSet,
+        val: PackedSet,
+        batch_size: int = 64,
+        seed: int = 0,
+        jitter: float = 0.0,
+        source_weights: Mapping[str, int] | None = None,
     ) -> None:
         super().__init__()
         self.train_set, self.val_set = train, val
         self.batch_size, self.seed, self.jitter = batch_size, seed, jitter
+        self.train_repeats = source_repeats(train.sources, source_weights) if source_weights else None
 
-    def _loader(self, dataset: PackedDataset, shuffle: bool) -> DataLoader:
-        sampler = WidthBucketSampler(dataset.packed.widths(), self.batch_size, shuffle, self.seed)
+    def _loader(self, dataset: PackedDataset, shuffle: bool, repeats: np.ndarray | None = None) -> DataLoader:
+        sampler = WidthBucketSampler(dataset.packed.widths(), self.batch_size, shuffle, self.seed, repeats)
         return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_batch)
 
     def train_dataloader(self) -> DataLoader:
-        """Shuffled, width-bucketed, jittered training batches."""
+        """Shuffled, width-bucketed, jittered training batches, each image drawn as often as its source's weight."""
         jitter = build_jitter(self.jitter, self.seed) if self.jitter > 0 else None
-        return self._loader(PackedDataset(self.train_set, jitter), shuffle=True)
+        return self._loader(PackedDataset(self.train_set, jitter), shuffle=True, repeats=self.train_repeats)
 
     def val_dataloader(self) -> DataLoader:
         """Validation batches in a fixed order, as stored."""

@@ -52,6 +52,7 @@ class RunSettings:
     monitor: str = "val_exact_match"
     precision: str = "auto"
     jitter: float = 0.0
+    source_weights: dict[str, int] = field(default_factory=dict)
     init_from: Path | None = None
     checkpoint_dir: Path | None = None
     progress_bar: bool = True
@@ -74,7 +75,8 @@ class EpochLog(Callback):
 
 def fit(train: PackedSet, val: PackedSet, config: CRNNConfig, settings: RunSettings) -> tuple[LitCRNN, float]:
     """Train a LitCRNN for ``settings.max_epochs`` (fewer only by early stopping); return the best
-    checkpoint's module (by ``settings.monitor``) and that score.
+    checkpoint's module (by ``settings.monitor``) and that score. Each training image is drawn per
+    epoch as many times as ``settings.source_weights`` says for its source (1 for a source not named).
 
     With ``settings.init_from`` it starts from that model file's weights (fine-tuning). The run's
     length is set by epochs alone, never by the wall clock, so the same parameters give the
@@ -111,7 +113,9 @@ def fit(train: PackedSet, val: PackedSet, config: CRNNConfig, settings: RunSetti
         default_root_dir=str(settings.checkpoint_dir),
         num_sanity_val_steps=0,
     )
-    data = PackedDataModule(train, val, settings.batch_size, settings.seed, settings.jitter)
+    data = PackedDataModule(
+        train, val, settings.batch_size, settings.seed, settings.jitter, source_weights=settings.source_weights
+    )
     trainer.fit(module, datamodule=data)
     if checkpoint.best_model_score is None:
         raise RuntimeError(f"training logged no {settings.monitor}: no validation epoch finished")

@@ -6,7 +6,7 @@ import { defineConfig } from "vite";
 // asset path is relative and everything is bundled: no CDN, no web fonts, no network
 // beyond the service. `npm run dev` proxies the API to a local `bentoml serve`.
 const api = process.env.DIGITIFY_API ?? "http://127.0.0.1:3000";
-const apiRoutes = ["/auth", "/predict", "/preview", "/admin", "/docs.json", "/readyz", "/livez"];
+const apiRoutes = ["/auth", "/predict", "/preview", "/corrections", "/admin", "/docs.json", "/readyz", "/livez"];
 
 export default defineConfig({
   base: "./",

@@ -1,9 +1,10 @@
 """Fixtures for the browser tests: the real BentoML service serving the built page, and headless Chromium.
 
 The service is started by the service tests' own harness (``tests/service/harness.py``): the real
-``bentoml serve service.service:Digitify`` in production mode, with a throw-away BentoML home and
-SQLite log. It serves the model the session's ``trained_model_file`` fixture trains on pen-stroke
-numbers (``tests/conftest.py``), so the tests assert the exact text read.
+``bentoml serve service.service:Digitify`` in production mode, with a throw-away BentoML home,
+SQLite log and image store (images are kept, as the corrections loop needs). It serves the model
+the session's ``trained_model_file`` fixture trains on pen-stroke numbers (``tests/conftest.py``),
+so the tests assert the exact text read.
 
 Screenshots for the README are written only when ``DIGITIFY_SCREENSHOTS=1``.
 """
@@ -52,7 +53,13 @@ def live_service(trained_model_file: Path, tmp_path_factory: pytest.TempPathFact
     work = tmp_path_factory.mktemp("e2e-service")
     model_env = {"BENTOML_HOME": str(work / "bentoml")}
     run_python(["-c", STORE_SCRIPT, str(trained_model_file)], model_env, cwd=work)
-    env = {**service_env(f"sqlite:///{work / 'predictions.db'}", work, model_env), "DIGITIFY_WEB_DIR": str(WEB_DIST)}
+    env = {
+        **service_env(f"sqlite:///{work / 'predictions.db'}", work, model_env),
+        "DIGITIFY_WEB_DIR": str(WEB_DIST),
+        # The corrections loop shows an admin the image each prediction was made from.
+        "DIGITIFY_KEEP_IMAGES": "true",
+        "DIGITIFY_IMAGE_STORE": str(work / "images"),
+    }
     process = ServiceProcess(env, cwd=work).start(timeout=START_TIMEOUT_S)
     try:
         yield LiveService(url=process.url, admin=ADMIN)

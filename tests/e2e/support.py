@@ -1,13 +1,18 @@
-"""What the browser tests share: the live service handle, the watched page, its console, screenshots."""
+"""What the browser tests share: the live service handle, the watched page, its console, screenshots,
+and the steps many tests take on the page (sign up or in, draw, wait for the answer)."""
 
 from __future__ import annotations
 
 import io
+import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
-from playwright.sync_api import ConsoleMessage, Page
+from playwright.sync_api import ConsoleMessage, Page, expect
+
+PERCENT = re.compile(r"^(\d+(\.\d)?|<0\.1)%$")
 
 
 @dataclass
@@ -63,3 +68,51 @@ def save_screenshot(page: Page, path: Path, full_page: bool = False) -> None:
     shot = Image.open(io.BytesIO(page.screenshot(full_page=full_page, animations="disabled")))
     small = shot.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     small.save(path, optimize=True)
+
+
+def unique(prefix: str) -> str:
+    """A username no other test uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def register_in_page(page: Page, username: str, password: str) -> None:
+    """Create an account with the page's form (the page logs the new account in)."""
+    page.get_by_test_id("show-register").click()
+    page.get_by_test_id("username").fill(username)
+    page.get_by_test_id("password").fill(password)
+    page.get_by_test_id("register").click()
+    expect(page.get_by_test_id("whoami")).to_contain_text(username)
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    """Log in with the page's form."""
+    page.get_by_test_id("username").fill(username)
+    page.get_by_test_id("password").fill(password)
+    page.get_by_test_id("login").click()
+    expect(page.get_by_test_id("whoami")).to_contain_text(username)
+
+
+def draw_with_mouse(page: Page, strokes: list[list[tuple[float, float]]], height: float = 150) -> None:
+    """Draw ``strokes`` on the canvas with mouse events: press, move through each point, release."""
+    box = page.get_by_test_id("draw-canvas").bounding_box()
+    assert box is not None
+    left, top = box["x"] + 60, box["y"] + (box["height"] - height) / 2
+    for stroke in strokes:
+        points = [(left + x * height, top + y * height) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=6)
+        page.mouse.up()
+
+
+def expect_prediction(web: WebPage, expected: str) -> str:
+    """Wait for the answer and check the page shows ``expected`` with its confidences."""
+    page = web.page
+    prediction = page.get_by_test_id("prediction")
+    expect(prediction).to_be_visible()
+    expect(page.get_by_test_id("confidence")).to_have_text(PERCENT)
+    text = prediction.inner_text()
+    assert text == expected
+    expect(page.get_by_test_id("char-confidence")).to_have_count(len(text))
+    return text

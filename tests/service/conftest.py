@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -36,6 +37,7 @@ class Server:
     database_url: str
     process: ServiceProcess
     admin_token: str
+    work: Path
     postgres: PostgresServer | None = None
 
     def client(self, token: str | None = None) -> httpx.Client:
@@ -81,7 +83,7 @@ def server(request: pytest.FixtureRequest, model_env: dict[str, str], tmp_path_f
     process = ServiceProcess(env, cwd=work).start()
     try:
         token = login(process.url, *ADMIN)
-        yield Server(request.param, process.url, database_url, process, token, postgres_server)
+        yield Server(request.param, process.url, database_url, process, token, work, postgres_server)
     finally:
         process.stop()
 

@@ -1,8 +1,8 @@
 /**
- * The admin routes (`GET /admin/logs`, `GET /admin/stats`, see service/routes.py) and the
- * shapes the dashboard reads from them.
+ * The admin routes (`GET /admin/logs`, `GET /admin/stats`, the corrections queue and the stored
+ * images, see service/routes.py) and the shapes the dashboard reads from them.
  */
-import { call } from "./api";
+import { call, fetchBlob } from "./api";
 
 export interface LogFilters {
   user: string;
@@ -48,6 +48,10 @@ export interface LogRow {
   image_height: number | null;
   image_bytes: number | null;
   image_sha256: string | null;
+  /** Where the stored image is ("/admin/images/<sha>"), or null when it was not kept. */
+  image_url?: string | null;
+  corrected_text?: string | null;
+  correction_status?: CorrectionStatus | null;
 }
 
 export interface LogPage {
@@ -84,6 +88,61 @@ export interface StatsAnswer {
   per_model_version: Count[];
   per_endpoint: Count[];
   spooled_rows?: number;
+  corrections?: CorrectionStats;
+}
+
+/** How many of the answered predictions people corrected (corrections not rejected). */
+export interface CorrectionShare {
+  predictions: number;
+  corrected: number;
+  share: number;
+}
+
+export interface CorrectionStats {
+  total: number;
+  pending: number;
+  accepted: number;
+  rejected: number;
+  by_model_version: (CorrectionShare & { model_version: string })[];
+  by_day: (CorrectionShare & { day: string })[];
+}
+
+export type CorrectionStatus = "pending" | "accepted" | "rejected";
+
+export const CORRECTION_STATUSES: CorrectionStatus[] = ["pending", "accepted", "rejected"];
+
+/** One corrected prediction: what the model read, what the person typed, and its review. */
+export interface CorrectionItem {
+  log_id: string;
+  predicted_text: string | null;
+  corrected_text: string;
+  confidence: number | null;
+  username: string | null;
+  corrected_by: string;
+  corrected_at: string;
+  status: CorrectionStatus;
+  reviewed_by: string | null;
+  reviewed_at: string | null;
+  model_version: string;
+  predicted_at: string;
+  endpoint: string;
+  image_sha256: string | null;
+  image_url: string | null;
+}
+
+export interface CorrectionPage {
+  total: number;
+  page: number;
+  page_size: number;
+  pages: number;
+  items: CorrectionItem[];
+}
+
+export interface CorrectionQuery {
+  /** One status, or "" for all. */
+  status: CorrectionStatus | "";
+  page: number;
+  pageSize: number;
 }
 
 export type SortKey = "created_at" | "confidence" | "latency_ms" | "text" | "username" | "model_version";
@@ -160,4 +219,27 @@ export async function fetchVersionStats(
 /** The count for `key` in a grouped count list (0 when absent). */
 export function countOf(counts: Count[], key: string): number {
   return counts.find((item) => item.key === key)?.count ?? 0;
+}
+
+/** One page of corrections, newest first. */
+export function fetchCorrections(query: CorrectionQuery, token: string): Promise<CorrectionPage> {
+  return call<CorrectionPage>("/admin/corrections", {
+    token,
+    context: "Loading the corrections",
+    query: { status: query.status || undefined, order: "desc", page: query.page, page_size: query.pageSize },
+  });
+}
+
+/** Accept a correction (its image and text go into the next training data) or reject it. */
+export function reviewCorrection(logId: string, verdict: "accept" | "reject", token: string): Promise<CorrectionItem> {
+  return call<CorrectionItem>(`/admin/corrections/${encodeURIComponent(logId)}/${verdict}`, {
+    method: "POST",
+    token,
+    context: verdict === "accept" ? "Accepting the correction" : "Rejecting the correction",
+  });
+}
+
+/** A stored image (`image_url` of a log row or a correction), fetched with the admin's token. */
+export function fetchStoredImage(url: string, token: string): Promise<Blob> {
+  return fetchBlob(url, token, "Loading the image");
 }

@@ -35,6 +35,13 @@ export interface PredictionResult {
   log_id: number | string | null;
 }
 
+/** The service's record of a correction (the fields the page reads). */
+export interface CorrectionAnswer {
+  log_id: string;
+  corrected_text: string;
+  status: string;
+}
+
 const OFFLINE_MESSAGE =
   "Can't reach the Digitify service. Check that it is running and your connection, then try again.";
 
@@ -135,6 +142,21 @@ export async function call<T>(path: string, options: CallOptions): Promise<T> {
   return parsed as T;
 }
 
+/**
+ * Fetch one binary resource (e.g. a stored image) with the bearer token, which an `<img src>`
+ * cannot send; the page shows it through a `blob:` URL.
+ */
+export async function fetchBlob(path: string, token: string, context: string): Promise<Blob> {
+  let response: Response;
+  try {
+    response = await fetch(`${apiBase()}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+  } catch {
+    throw new ApiError("offline", 0, OFFLINE_MESSAGE);
+  }
+  if (!response.ok) throw errorFor(response.status, await readBody(response), context);
+  return response.blob();
+}
+
 /** The service's root: the folder the page was served from (so a mount under a prefix works). */
 export function apiBase(): string {
   const path = window.location.pathname.replace(/\/[^/]*$/, "");
@@ -156,6 +178,15 @@ export async function predict(image: Blob, token: string): Promise<PredictionRes
   const form = new FormData();
   form.append("image", image, image instanceof File ? image.name : "drawing.png");
   return call<PredictionResult>("/predict", { form, token, context: "Reading the number" });
+}
+
+/** Tell the service what a reading should have been; it keeps the correction for an admin to review. */
+export function submitCorrection(logId: string, text: string, token: string): Promise<CorrectionAnswer> {
+  return call<CorrectionAnswer>("/corrections", {
+    json: { log_id: logId, text },
+    token,
+    context: "Saving the correction",
+  });
 }
 
 let knownRoutes: Promise<Set<string>> | null = null;

@@ -1,11 +1,15 @@
 /**
- * The prediction log as a sortable table, one row per prediction or rejected input.
+ * The prediction log as a sortable table, one row per prediction or rejected input; a row whose
+ * image was kept shows it on demand, and a corrected reading shows what the person typed.
  */
+import { useState } from "react";
 import type { LogRow, SortKey } from "../adminApi";
 import { confidenceTone, dateTime, kilobytes, millis, percent } from "../format";
+import { StoredImage } from "./StoredImage";
 
 interface LogTableProps {
   rows: LogRow[];
+  token: string;
   sort: SortKey;
   descending: boolean;
   onSort(key: SortKey): void;
@@ -22,7 +26,39 @@ const COLUMNS: { key: SortKey | null; label: string; align?: string }[] = [
   { key: null, label: "Outcome" },
 ];
 
-export function LogTable({ rows, sort, descending, onSort }: LogTableProps) {
+/** The image's size and, when it was kept, a button that shows it (fetched only when asked for). */
+function ImageCell({ row, token }: { row: LogRow; token: string }) {
+  const [open, setOpen] = useState(false);
+  const size = row.image_width && row.image_height ? `${row.image_width}×${row.image_height}` : "–";
+  return (
+    <td
+      className="px-3 py-2 whitespace-nowrap text-xs text-slate-600"
+      title={[row.image_bytes ? kilobytes(row.image_bytes) : null, row.image_sha256].filter(Boolean).join(" · ")}
+    >
+      <span className="flex items-center gap-2">
+        {size}
+        {row.image_url && (
+          <button
+            type="button"
+            data-testid="show-log-image"
+            aria-expanded={open}
+            onClick={() => setOpen(!open)}
+            className="rounded border border-slate-300 px-1.5 py-0.5 font-medium text-slate-700 hover:bg-slate-100"
+          >
+            {open ? "Hide" : "Show"}
+          </button>
+        )}
+      </span>
+      {open && row.image_url && (
+        <span className="mt-1 block">
+          <StoredImage url={row.image_url} token={token} alt={`The image read as ${row.text ?? "nothing"}`} />
+        </span>
+      )}
+    </td>
+  );
+}
+
+export function LogTable({ rows, token, sort, descending, onSort }: LogTableProps) {
   return (
     <div className="overflow-x-auto rounded-lg ring-1 ring-slate-200">
       <table className="min-w-full divide-y divide-slate-200 bg-white text-sm" data-testid="log-table">
@@ -60,6 +96,16 @@ export function LogTable({ rows, sort, descending, onSort }: LogTableProps) {
                     {row.error ?? "–"}
                   </span>
                 )}
+                {row.corrected_text && (
+                  <span
+                    data-testid="log-correction"
+                    className="block text-xs text-slate-600"
+                    title={`Corrected by a person; ${row.correction_status ?? "pending"}`}
+                  >
+                    → <span className="font-mono font-semibold text-emerald-800">{row.corrected_text}</span>
+                    {` (${row.correction_status ?? "pending"})`}
+                  </span>
+                )}
               </td>
               <td className="px-3 py-2 text-right whitespace-nowrap tabular-nums">
                 {row.confidence !== null && (
@@ -74,14 +120,7 @@ export function LogTable({ rows, sort, descending, onSort }: LogTableProps) {
                 {row.model_version}
               </td>
               <td className="px-3 py-2 text-right whitespace-nowrap tabular-nums">{millis(row.latency_ms)}</td>
-              <td
-                className="px-3 py-2 whitespace-nowrap text-xs text-slate-600"
-                title={[row.image_bytes ? kilobytes(row.image_bytes) : null, row.image_sha256]
-                  .filter(Boolean)
-                  .join(" · ")}
-              >
-                {row.image_width && row.image_height ? `${row.image_width}×${row.image_height}` : "–"}
-              </td>
+              <ImageCell row={row} token={token} />
               <td className="px-3 py-2 whitespace-nowrap">
                 <span
                   className={`rounded px-1.5 py-0.5 text-xs font-medium ${

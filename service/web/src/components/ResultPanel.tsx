@@ -33,7 +33,9 @@ export function ResultPanel({ result, modelInput, source }: ResultPanelProps) {
         <div>
           <h2 className="text-xs font-semibold uppercase tracking-wide text-slate-500">Digitify reads</h2>
           <p data-testid="prediction" className="font-mono text-5xl font-bold tracking-wider break-all text-slate-900">
-            {result.text}
+            {result.text || (
+              <span className="font-sans text-2xl font-semibold tracking-normal text-slate-400">no number</span>
+            )}
           </p>
         </div>
         <div className="text-right">

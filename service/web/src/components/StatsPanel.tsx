@@ -1,26 +1,19 @@
 /**
  * The analytics: headline numbers, predictions per day, confidence distribution (and over
  * time when the service reports it per day), latency percentiles, the per-model-version
- * comparison and the busiest users.
+ * comparison, the busiest users and how often people corrected the model.
  */
 import { countOf, type StatsAnswer, type VersionStats } from "../adminApi";
 import { BarChart } from "../charts/BarChart";
 import { LineChart } from "../charts/LineChart";
 import { Sparkbars } from "../charts/Sparkbars";
 import { millis, percent } from "../format";
+import { Card } from "./Card";
+import { CorrectionsChart } from "./CorrectionsChart";
 
 interface StatsPanelProps {
   stats: StatsAnswer;
   versions: VersionStats[];
-}
-
-function Card({ title, children, testId }: { title: string; children: React.ReactNode; testId?: string }) {
-  return (
-    <section className="rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200" data-testid={testId}>
-      <h3 className="mb-2 text-sm font-semibold text-slate-700">{title}</h3>
-      {children}
-    </section>
-  );
 }
 
 function Headline({ label, value, testId }: { label: string; value: string; testId: string }) {
@@ -121,6 +114,7 @@ export function StatsPanel({ stats, versions }: StatsPanelProps) {
           />
         </Card>
       </div>
+      {stats.corrections && <CorrectionsChart corrections={stats.corrections} />}
       <Card title="Model versions compared" testId="model-versions">
         <div className="overflow-x-auto">
           <table className="min-w-full text-sm">

@@ -1,6 +1,6 @@
 /**
- * The admin dashboard: the prediction log (filters, sorting, pagination) and analytics.
- * A plain user who opens it sees the service's "admins only" refusal.
+ * The admin dashboard: the corrections to review, analytics, and the prediction log (filters,
+ * sorting, pagination). A plain user who opens it sees the service's "admins only" refusal.
  */
 import { useCallback, useEffect, useState } from "react";
 import {
@@ -16,9 +16,11 @@ import {
   type VersionStats,
 } from "../adminApi";
 import { ApiError } from "../api";
+import { CorrectionsQueue } from "../components/CorrectionsQueue";
 import { ErrorBanner } from "../components/ErrorBanner";
 import { LogFilterForm } from "../components/LogFilterForm";
 import { LogTable } from "../components/LogTable";
+import { Pager } from "../components/Pager";
 import { StatsPanel } from "../components/StatsPanel";
 
 interface DashboardPageProps {
@@ -40,6 +42,7 @@ export function DashboardPage({ token, onAuthError }: DashboardPageProps) {
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [reload, setReload] = useState(0);
+  const [reviewed, setReviewed] = useState(0);
 
   const fail = useCallback(
     (caught: unknown) => {
@@ -86,7 +89,9 @@ export function DashboardPage({ token, onAuthError }: DashboardPageProps) {
     return () => {
       live = false;
     };
-  }, [filters, token, fail, reload]);
+  }, [filters, token, fail, reload, reviewed]);
+
+  const onReviewed = useCallback(() => setReviewed((count) => count + 1), []);
 
   if (refused) {
     return (
@@ -104,10 +109,6 @@ export function DashboardPage({ token, onAuthError }: DashboardPageProps) {
     );
   }
 
-  const total = logs?.total ?? 0;
-  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-  const first = total === 0 ? 0 : (page - 1) * PAGE_SIZE + 1;
-  const last = Math.min(total, page * PAGE_SIZE);
   const modelVersions = (stats?.per_model_version ?? []).flatMap((item) => (item.key === null ? [] : [item.key]));
 
   return (
@@ -124,6 +125,7 @@ export function DashboardPage({ token, onAuthError }: DashboardPageProps) {
         </button>
       </div>
       <ErrorBanner message={error} onDismiss={() => setError(null)} />
+      <CorrectionsQueue token={token} reload={reload} onError={fail} onReviewed={onReviewed} />
       {stats && <StatsPanel stats={stats} versions={versions} />}
       <section className="space-y-3" aria-label="Prediction log">
         <h2 className="text-lg font-semibold">Prediction log</h2>
@@ -138,6 +140,7 @@ export function DashboardPage({ token, onAuthError }: DashboardPageProps) {
         />
         <LogTable
           rows={logs?.items ?? []}
+          token={token}
           sort={sort}
           descending={descending}
           onSort={(key) => {
@@ -149,34 +152,15 @@ export function DashboardPage({ token, onAuthError }: DashboardPageProps) {
             setPage(1);
           }}
         />
-        <nav className="flex flex-wrap items-center justify-between gap-3 text-sm" aria-label="Pages of the log">
-          <p className="text-slate-600" data-testid="log-range">
-            {loading ? "Loading…" : `${first}–${last} of ${total}`}
-          </p>
-          <div className="flex items-center gap-2">
-            <button
-              type="button"
-              data-testid="page-previous"
-              disabled={page <= 1}
-              onClick={() => setPage(page - 1)}
-              className="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-100 disabled:opacity-40"
-            >
-              Previous
-            </button>
-            <span className="tabular-nums">
-              Page {page} of {pages}
-            </span>
-            <button
-              type="button"
-              data-testid="page-next"
-              disabled={page >= pages}
-              onClick={() => setPage(page + 1)}
-              className="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-100 disabled:opacity-40"
-            >
-              Next
-            </button>
-          </div>
-        </nav>
+        <Pager
+          label="Pages of the log"
+          page={page}
+          pageSize={PAGE_SIZE}
+          total={logs?.total ?? 0}
+          loading={loading}
+          onPage={setPage}
+          testIds={{ range: "log-range", previous: "page-previous", next: "page-next" }}
+        />
       </section>
     </div>
   );

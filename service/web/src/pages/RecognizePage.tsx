@@ -1,11 +1,14 @@
 /**
- * The main page: draw a number (or give a picture of one), press "Read it", see the answer.
+ * The main page: draw a number (or give a picture of one and box it), press "Read it", see the
+ * answer, and correct it when it is wrong.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, predict, preview, type PredictionResult } from "../api";
+import { CorrectionForm } from "../components/CorrectionForm";
+import { CropBox, type CropBoxHandle } from "../components/CropBox";
 import { DrawCanvas, type DrawCanvasHandle } from "../components/DrawCanvas";
 import { ErrorBanner } from "../components/ErrorBanner";
-import { ImagePicker } from "../components/ImagePicker";
+import { ImagePicker, type PictureSource } from "../components/ImagePicker";
 import { ResultPanel } from "../components/ResultPanel";
 
 interface RecognizePageProps {
@@ -26,6 +29,7 @@ interface Answer {
 
 export function RecognizePage({ token, onAuthError }: RecognizePageProps) {
   const canvas = useRef<DrawCanvasHandle>(null);
+  const cropper = useRef<CropBoxHandle>(null);
   const [strokeWidth, setStrokeWidth] = useState(14);
   const [strokeCount, setStrokeCount] = useState(0);
   const [picture, setPicture] = useState<Picture | null>(null);
@@ -45,7 +49,7 @@ export function RecognizePage({ token, onAuthError }: RecognizePageProps) {
   }, [sent]);
 
   const read = useCallback(
-    async (image: Blob) => {
+    async (image: Blob, wholePicture = false) => {
       setBusy(true);
       setError(null);
       let result: PredictionResult;
@@ -54,7 +58,9 @@ export function RecognizePage({ token, onAuthError }: RecognizePageProps) {
       } catch (caught) {
         setAnswer(null);
         if (caught instanceof ApiError && caught.kind === "unauthorized") onAuthError(caught);
-        else setError(caught instanceof Error ? caught.message : "Something went wrong. Please try again.");
+        else if (caught instanceof ApiError && caught.status === 413 && wholePicture) {
+          setError(`${caught.message} Drag the box around the number and press Read this box to send just that part.`);
+        } else setError(caught instanceof Error ? caught.message : "Something went wrong. Please try again.");
         return;
       } finally {
         setBusy(false);
@@ -68,7 +74,9 @@ export function RecognizePage({ token, onAuthError }: RecognizePageProps) {
 
   const onPredict = async () => {
     if (picture) {
-      await read(picture.file);
+      const crop = await cropper.current?.toFile();
+      if (crop) await read(crop);
+      else setError("The picture is still loading. Try again in a moment.");
       return;
     }
     const blob = await canvas.current?.toBlob();
@@ -80,9 +88,11 @@ export function RecognizePage({ token, onAuthError }: RecognizePageProps) {
   };
 
   const onPick = useCallback(
-    (file: File) => {
+    (file: File, source: PictureSource) => {
       setPicture({ file, url: URL.createObjectURL(file) });
-      void read(file);
+      setError(null);
+      if (source === "file") void read(file, true);
+      else setAnswer(null);
     },
     [read],
   );
@@ -95,16 +105,11 @@ export function RecognizePage({ token, onAuthError }: RecognizePageProps) {
   }, []);
 
   return (
-    <div className="grid gap-6 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
+    <div className="grid grid-cols-1 gap-6 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
       <section className="space-y-3" aria-label="Your number">
         {picture && (
           <div className="space-y-2">
-            <img
-              src={picture.url}
-              alt="The picture you chose"
-              data-testid="picked-image"
-              className="h-56 w-full rounded-lg border-2 border-slate-300 bg-white object-contain sm:h-64"
-            />
+            <CropBox ref={cropper} key={picture.url} src={picture.url} type={picture.file.type} onError={onReject} />
             <button
               type="button"
               onClick={() => setPicture(null)}
@@ -162,18 +167,37 @@ export function RecognizePage({ token, onAuthError }: RecognizePageProps) {
           disabled={busy}
           className="w-full rounded-lg bg-slate-900 px-4 py-3 text-lg font-semibold text-white shadow hover:bg-slate-700 disabled:cursor-wait disabled:opacity-60"
         >
-          {busy ? "Reading…" : "Read it"}
+          {busy ? "Reading…" : picture ? "Read this box" : "Read it"}
         </button>
         <ImagePicker onPick={onPick} onReject={onReject} />
       </section>
       <div className="space-y-3">
         <ErrorBanner message={error} onDismiss={() => setError(null)} />
         {answer ? (
-          <ResultPanel result={answer.result} modelInput={answer.modelInput} source={answer.source} />
+          <>
+            <ResultPanel result={answer.result} modelInput={answer.modelInput} source={answer.source} />
+            {answer.result.log_id !== null && answer.result.log_id !== undefined && (
+              <CorrectionForm
+                key={String(answer.result.log_id)}
+                logId={String(answer.result.log_id)}
+                predicted={answer.result.text}
+                token={token}
+                onAuthError={onAuthError}
+              />
+            )}
+          </>
         ) : (
           <p className="rounded-xl border border-dashed border-slate-300 p-6 text-center text-sm text-slate-500">
-            Write a number such as <span className="font-mono">42</span> or <span className="font-mono">3.14</span> in
-            the box, then press <strong>Read it</strong>.
+            {picture ? (
+              <>
+                Put the box around the number, then press <strong>Read this box</strong>.
+              </>
+            ) : (
+              <>
+                Write a number such as <span className="font-mono">42</span> or <span className="font-mono">3.14</span>{" "}
+                in the box, then press <strong>Read it</strong>.
+              </>
+            )}
           </p>
         )}
       </div>

@@ -1,0 +1,86 @@
+"""Where the service keeps the images of predictions, so a correction can become training data.
+
+Images are stored exactly as uploaded, addressed by the SHA-256 of their bytes
+(``<root>/<first two hex digits>/<sha256>``): the same image uploaded twice is stored once. The root
+is a local folder or any fsspec URL (``s3://bucket/prefix``, ``gs://...``, ``memory://...``); the
+store hands out each image's full URI, which is what a correction records and what the export reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Iterable
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+logger = logging.getLogger(__name__)
+
+
+class ImageStore:
+    """Content-addressed image bytes on any fsspec filesystem."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.fs, self.root = fsspec.core.url_to_fs(url)
+        self.local = isinstance(self.fs, LocalFileSystem)
+
+    def path(self, sha256: str) -> str:
+        """The path of an image inside the filesystem (raises ValueError for anything but a SHA-256 hex digest)."""
+        if not SHA256.fullmatch(sha256):
+            raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
+        return f"{self.root.rstrip('/')}/{sha256[:2]}/{sha256}"
+
+    def uri(self, sha256: str) -> str:
+        """The image's full URI (``fsspec.open`` reads it; a plain path for a local store)."""
+        path = self.path(sha256)
+        return path if self.local else self.fs.unstrip_protocol(path)
+
+    def put(self, sha256: str, data: bytes) -> None:
+        """Store an image's bytes unless they are already there (a local file appears whole or not at all)."""
+        path = self.path(sha256)
+        if self.fs.exists(path):
+            return
+        if self.local:
+            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            partial = f"{path}.{uuid.uuid4().hex}.partial"
+            self.fs.pipe_file(partial, data)
+            self.fs.mv(partial, path)
+        else:
+            self.fs.pipe_file(path, data)
+
+    def keep(self, sha256: str, data: bytes) -> bool:
+        """Store an image, never raising: a store that fails must not fail the prediction. Return whether it is kept."""
+        try:
+            self.put(sha256, data)
+        except Exception as error:
+            logger.warning("could not keep image %s in %s: %s", sha256, self.url, error)
+            return False
+        return True
+
+    def exists(self, sha256: str) -> bool:
+        """Whether the image is stored."""
+        return bool(self.fs.exists(self.path(sha256)))
+
+    def get(self, sha256: str) -> bytes | None:
+        """The image's bytes, or None when it is not stored."""
+        try:
+            return bytes(self.fs.cat_file(self.path(sha256)))
+        except FileNotFoundError:
+            return None
+
+    def delete(self, hashes: Iterable[str]) -> int:
+        """Remove images (those already gone are skipped); return how many were removed."""
+        removed = 0
+        for sha256 in hashes:
+            path = self.path(sha256)
+            try:
+                self.fs.rm_file(path)
+            except FileNotFoundError:
+                continue
+            removed += 1
+        return removed
