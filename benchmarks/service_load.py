@@ -3,6 +3,7 @@
     python benchmarks/service_load.py                        # SQLite log (the default setup)
     python benchmarks/service_load.py --backend postgresql
     python benchmarks/service_load.py --outage               # PostgreSQL stopped and restarted under load
+    python benchmarks/service_load.py --keep-images          # every image kept, as ./scripts/run.sh does
     python benchmarks/service_load.py --url http://host:3000 --admin admin:PASSWORD   # an existing server
 
 By default everything is throw-away and real: an MLflow registry holding the released model
@@ -15,9 +16,11 @@ PostgreSQL cluster when the backend is PostgreSQL. In one run it measures:
 - ``http``: ``POST /predict`` driven by ``wrk`` (Debian package, installed by ``scripts/setup.sh``;
   it costs far less CPU than a Python client) with one connection, then with ``--connections``;
   requests/s, latency percentiles, errors;
+- ``http.livez_requests_per_s``: ``GET /livez`` with as many connections: the HTTP stack alone
+  (BentoML, every middleware, no work), the ceiling no prediction route can pass;
 - ``log_rows``: the prediction log holds exactly one row per request sent;
-- ``ratio``: HTTP requests/s at ``--connections`` over the in-process end-to-end images/s, and the
-  one-client p50 over the in-process floor.
+- ``ratio``: HTTP requests/s at ``--connections`` over the in-process end-to-end images/s, the
+  one-client p50 over the in-process floor, and ``/livez`` requests/s over the in-process images/s.
 
 The outage run (a Python client, since it counts every answer) stops PostgreSQL during load and
 starts it again, then checks for server errors and lost rows.
@@ -148,6 +151,14 @@ def run_wrk(url: str, token: str, bodies: list[Path], connections: int, seconds:
     return result
 
 
+def run_wrk_probe(url: str, connections: int, seconds: int) -> float:
+    """Requests/s of ``GET /livez`` with wrk: what the HTTP stack alone (all middleware, no work) answers."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", f"{url}/livez"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 120).stdout
+    line = next(line for line in output.splitlines() if line.startswith("Requests/sec:"))
+    return round(float(line.split()[1]), 1)
+
+
 def logged_rows(url: str, admin_token: str, username: str, expected: int, timeout: float = 90) -> int:
     """Wait until the log holds ``expected`` rows of ``username`` (or time runs out); return the count."""
     deadline = time.monotonic() + timeout
@@ -181,16 +192,18 @@ def measure(url: str, admin_token: str, images: list[bytes], reference: dict, ar
         warm_up = run_wrk(url, token, bodies, args.connections, 3)
         single = run_wrk(url, token, bodies, 1, args.seconds)
         concurrent = run_wrk(url, token, bodies, args.connections, args.seconds)
+    probe_rps = run_wrk_probe(url, args.connections, max(5, args.seconds // 2))
     sent = warm_up["sent"] + single["sent"] + concurrent["sent"]
     rows = logged_rows(url, admin_token, username, sent)
     return {
-        "http": {"one_connection": single, "concurrent": concurrent},
+        "http": {"one_connection": single, "concurrent": concurrent, "livez_requests_per_s": probe_rps},
         "log_rows": {"requests_sent": sent, "rows": rows, "rows_equal_requests": rows == sent},
         "ratio": {
             "http_rps_over_in_process_images_per_s": round(
                 concurrent["requests_per_s"] / reference["end_to_end_images_per_s"], 3
             ),
             "one_client_p50_over_floor": round(single["p50_ms"] / reference["one_image_floor_ms"], 2),
+            "livez_rps_over_in_process_images_per_s": round(probe_rps / reference["end_to_end_images_per_s"], 3),
         },
     }
 
@@ -280,6 +293,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--admin", help="USER:PASSWORD of an admin of --url")
     parser.add_argument("--seconds", type=int, default=20, help="length of each wrk run")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--keep-images", action="store_true", help="keep every image, as ./scripts/run.sh does")
     parser.add_argument("--outage", action="store_true", help="also run load with PostgreSQL stopped and restarted")
     parser.add_argument("--outage-requests", type=int, default=1200)
     parser.add_argument("--outage-after", type=float, default=2.0)
@@ -316,6 +330,7 @@ def main(argv: list[str] | None = None) -> None:
             env = service_env(database_url, work, prepare_model_store(work / "models", args.model))
             env["DIGITIFY_USER_CACHE_SECONDS"] = "10"
             env["DIGITIFY_TORCH_THREADS"] = "0"  # the service's default (half the cores), not the tests' 1
+            env["DIGITIFY_KEEP_IMAGES"] = "true" if args.keep_images else "false"
             server = ServiceProcess(env, cwd=work).start()
             try:
                 admin_token = login(server.url, *ADMIN)
