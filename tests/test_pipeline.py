@@ -1,4 +1,5 @@
-"""A tiny but real ``dvc repro`` of the whole pipeline, with MLflow's real store and registry."""
+"""A tiny but real ``dvc repro`` of the whole pipeline, with MLflow's real store and registry, and the loop
+back from the service: its champion served over HTTP, readings corrected and accepted, exported, retrained on."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import mlflow
 import pytest
 import yaml
 
 from models.registry import CHAMPION_ALIAS, MODEL_NAME
-from tests.corrections_fixture import CorrectionsDatabase, encoded
+from tests.corrections_fixture import encoded
 from tests.drawing import write_usps
+from tests.service.harness import ADMIN, ServiceProcess, login, register, run_python, service_env
 
 ROOT = Path(__file__).resolve().parents[1]
 COPIED = ["dvc.yaml", "data.dvc", "package-lock.json", ".dvcignore", "models", "pipelines"]
@@ -176,19 +179,52 @@ def test_error_analysis_notebook_runs_top_to_bottom(project):
     assert "expected calibration error" in text
 
 
-def test_exported_corrections_are_versioned_trained_on_evaluated_and_gated(project):
+CORRECTED = ("12", "3.5", "407", "8", "96", "2.25", "71", "650", "4", "19", "0.5", "333")
+
+
+def corrections_through_the_service(env: dict, work: Path) -> str:
+    """Serve this run's champion over HTTP and correct its readings as people would; return the log database.
+
+    The owner corrects twelve readings and one more, an admin accepts the twelve, and a stranger's
+    correction is refused; the last correction stays pending (it must not be exported).
+    """
+    work.mkdir(parents=True, exist_ok=True)
+    store = {"MLFLOW_TRACKING_URI": env["MLFLOW_TRACKING_URI"], "BENTOML_HOME": str(work / "bentoml")}
+    run_python(["-m", "service.import_model"], store, cwd=work)
+    database_url = f"sqlite:///{work / 'predictions.db'}"
+    server = ServiceProcess(service_env(database_url, work, store), cwd=work).start()
+    try:
+        owner = {"Authorization": f"Bearer {register(server.url, 'ann', 'password-of-ann')}"}
+        stranger = {"Authorization": f"Bearer {register(server.url, 'bob', 'password-of-bob')}"}
+        admin = {"Authorization": f"Bearer {login(server.url, *ADMIN)}"}
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            log_ids = []
+            for text in (*CORRECTED, "99"):
+                read = client.post("/predict", headers=owner, files={"image": ("n.png", encoded(text), "image/png")})
+                assert read.status_code == 200, read.text
+                log_ids.append(read.json()["log_id"])
+                corrected = client.post("/corrections", headers=owner, json={"log_id": log_ids[-1], "text": text})
+                assert corrected.status_code == 201, corrected.text
+            refused = client.post("/corrections", headers=stranger, json={"log_id": log_ids[0], "text": "1"})
+            assert refused.status_code == 403
+            for log_id in log_ids[:-1]:
+                assert client.post(f"/admin/corrections/{log_id}/accept", headers=admin).status_code == 200
+            queue = client.get("/admin/corrections", headers=admin, params={"user": "ann", "status": "accepted"})
+            assert queue.json()["total"] == len(CORRECTED)
+            assert all(item["image_url"] for item in queue.json()["items"])
+    finally:
+        server.stop()
+    return database_url
+
+
+def test_corrections_made_over_http_are_versioned_trained_on_evaluated_and_gated(project):
     root, env = project
-    work = root.parent / "service-side"
-    database = CorrectionsDatabase(f"sqlite:///{work / 'predictions.db'}", str(work / "prediction-images"))
-    for text in ("12", "3.5", "407", "8", "96", "2.25", "71", "650", "4", "19", "0.5", "333"):
-        database.add(text, encoded(text))
-    database.add("99", encoded("99"), status="pending")
-    database.close()
+    database_url = corrections_through_the_service(env, root.parent / "service-side")
     params = yaml.safe_load((root / "params.yaml").read_text())
     params["corrections"]["test_percent"] = 50
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
-    exported = run([sys.executable, "-m", "pipelines.corrections"], root, {**env, "DATABASE_URL": database.url})
+    exported = run([sys.executable, "-m", "pipelines.corrections"], root, {**env, "DATABASE_URL": database_url})
     summary = json.loads(exported.stdout)
     assert summary["train"] > 0 and summary["test"] > 0 and summary["train"] + summary["test"] == 12
     status = json.loads(run(["dvc", "status", "--json"], root, env).stdout)
