@@ -106,6 +106,22 @@ def draw_with_mouse(page: Page, strokes: list[list[tuple[float, float]]], height
         page.mouse.up()
 
 
+def touch_stroke(page: Page, points: list[dict[str, float]]) -> None:
+    """Slide one finger through ``points`` (page coordinates) with Chromium's touch input (CDP).
+
+    The finger rests a moment on the last point before lifting, as people do: a lift at full speed
+    makes Chromium start a fling, and the next touch then only stops the fling.
+    """
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [points[0]]})
+    for point in points[1:]:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+    page.wait_for_timeout(200)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [points[-1]]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
 def expect_prediction(web: WebPage, expected: str) -> str:
     """Wait for the answer and check the page shows ``expected`` with its confidences."""
     page = web.page

@@ -19,7 +19,15 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.handwriting import FORTY_TWO
 from tests.e2e.photos import Photo, photo_with_number
-from tests.e2e.support import WebPage, draw_with_mouse, expect_prediction, log_in, register_in_page, unique
+from tests.e2e.support import (
+    WebPage,
+    draw_with_mouse,
+    expect_prediction,
+    log_in,
+    register_in_page,
+    touch_stroke,
+    unique,
+)
 from tests.service.harness import login, register
 
 PASSWORD = "a-good-password"
@@ -194,18 +202,13 @@ def stage_point(page: Page, photo: Photo, x: float, y: float) -> tuple[float, fl
 
 def touch_drag(page: Page, start: tuple[float, float], end: tuple[float, float], steps: int = 12) -> None:
     """Put one finger down at ``start``, slide it to ``end``, rest a moment, lift it (Chromium's touch input)."""
-    cdp = page.context.new_cdp_session(page)
-    points = [
-        {"x": start[0] + (end[0] - start[0]) * i / steps, "y": start[1] + (end[1] - start[1]) * i / steps}
-        for i in range(steps + 1)
-    ]
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [points[0]]})
-    for point in points[1:]:
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
-    page.wait_for_timeout(200)
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [points[-1]]})
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    cdp.detach()
+    touch_stroke(
+        page,
+        [
+            {"x": start[0] + (end[0] - start[0]) * i / steps, "y": start[1] + (end[1] - start[1]) * i / steps}
+            for i in range(steps + 1)
+        ],
+    )
 
 
 def crop_shown(page: Page) -> tuple[int, int, int, int]:

@@ -18,6 +18,7 @@ from tests.e2e.support import (
     expect_prediction,
     log_in,
     register_in_page,
+    touch_stroke,
     unique,
 )
 from tests.service.harness import register
@@ -26,24 +27,12 @@ LOG_ID = re.compile(r"^[0-9a-f-]{36}$")
 
 
 def draw_with_touch(page: Page, strokes: list[list[tuple[float, float]]], height: float) -> None:
-    """Draw ``strokes`` with one finger through Chromium's touch input (CDP), as a phone user does.
-
-    The finger rests a moment on each stroke's last point before lifting, as people do: a lift at
-    full speed makes Chromium start a fling, and the next tap then only stops the fling.
-    """
+    """Draw ``strokes`` with one finger through Chromium's touch input (CDP), as a phone user does."""
     box = page.get_by_test_id("draw-canvas").bounding_box()
     assert box is not None
-    cdp = page.context.new_cdp_session(page)
     left, top = box["x"] + 30, box["y"] + (box["height"] - height) / 2
     for stroke in strokes:
-        points = [{"x": left + x * height, "y": top + y * height} for x, y in stroke]
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [points[0]]})
-        for point in points[1:]:
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
-        page.wait_for_timeout(200)
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [points[-1]]})
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    cdp.detach()
+        touch_stroke(page, [{"x": left + x * height, "y": top + y * height} for x, y in stroke])
 
 
 def ink_pixels(page: Page) -> int:
