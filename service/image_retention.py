@@ -1,16 +1,18 @@
 """Forget kept images once their retention is over, unless a person's correction still needs them.
 
-An image expires when every prediction that read it is older than ``DIGITIFY_IMAGE_RETENTION_DAYS``
+A kept image expires when every prediction that read it is older than ``DIGITIFY_IMAGE_RETENTION_DAYS``
 and no correction of any of those predictions is pending or accepted (those are training data; a
-rejected one is not). The sweeper runs in a daemon thread of each worker: at start-up over the whole
-log, then every ``SWEEP_SECONDS`` over the predictions that crossed the cutoff since its last sweep.
+rejected one is not). An image with no prediction in the database yet (its row still waits in the
+spool) is left alone. The sweeper runs in a daemon thread of each worker, at start-up and every
+``SWEEP_SECONDS``; it asks the database only about the images the store holds, so its work grows with
+what is kept, not with the length of the log.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, select
@@ -20,15 +22,13 @@ from service.image_store import ImageStore
 from service.tables import CORRECTION_REJECTED, OUTCOME_OK, Correction, PredictionLog, utcnow
 
 SWEEP_SECONDS = 3600.0
+QUERY_CHUNK = 500  # image hashes per query (well under every database's bound-parameter limit)
 
 logger = logging.getLogger(__name__)
 
 
-def expired_images(session: Session, cutoff: datetime, since: datetime | None = None) -> list[str]:
-    """Hashes of the kept images whose predictions are all older than ``cutoff`` and no live correction needs.
-
-    ``since`` limits the search to predictions made at or after it (the previous sweep's cutoff).
-    """
+def expired_images(session: Session, cutoff: datetime, kept: Sequence[str]) -> list[str]:
+    """The ``kept`` hashes whose predictions are all older than ``cutoff`` and that no live correction needs."""
     log, newer, corrected = PredictionLog, aliased(PredictionLog), aliased(PredictionLog)
     still_read = exists().where(and_(newer.image_sha256 == log.image_sha256, newer.created_at >= cutoff))
     still_needed = (
@@ -37,22 +37,28 @@ def expired_images(session: Session, cutoff: datetime, since: datetime | None = 
         .where(Correction.log_id == corrected.id)
         .where(Correction.status != CORRECTION_REJECTED)
     )
-    conditions = [log.image_sha256.is_not(None), log.outcome == OUTCOME_OK, log.created_at < cutoff]
-    if since is not None:
-        conditions.append(log.created_at >= since)
-    statement = select(log.image_sha256).where(*conditions, ~still_read, ~still_needed).distinct()
-    return sorted(session.scalars(statement))
+    expired: set[str] = set()
+    for start in range(0, len(kept), QUERY_CHUNK):
+        chunk = list(kept[start : start + QUERY_CHUNK])
+        statement = select(log.image_sha256).where(
+            log.image_sha256.in_(chunk), log.outcome == OUTCOME_OK, log.created_at < cutoff, ~still_read, ~still_needed
+        )
+        expired.update(session.scalars(statement.distinct()))
+    return sorted(expired)
 
 
-def purge(store: ImageStore, sessions: sessionmaker[Session], days: int, since: datetime | None = None) -> datetime:
-    """Delete the images expired ``days`` after their last prediction; return the cutoff used."""
+def purge(store: ImageStore, sessions: sessionmaker[Session], days: int) -> int:
+    """Delete the kept images expired ``days`` after their last prediction; return how many were removed."""
     cutoff = utcnow() - timedelta(days=days)
+    kept = store.hashes()
+    if not kept:
+        return 0
     with sessions() as session:
-        hashes = expired_images(session, cutoff, since)
+        hashes = expired_images(session, cutoff, kept)
     removed = store.delete(hashes)
     if removed:
         logger.info("image retention: removed %d images last read before %s", removed, cutoff.isoformat())
-    return cutoff
+    return removed
 
 
 class RetentionSweeper:
@@ -67,7 +73,6 @@ class RetentionSweeper:
         self.ready = ready
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._since: datetime | None = None
 
     def start(self) -> None:
         """Start sweeping (once); nothing to do when images are kept forever."""
@@ -75,10 +80,10 @@ class RetentionSweeper:
             self._thread = threading.Thread(target=self._run, name="digitify-image-retention", daemon=True)
             self._thread.start()
 
-    def sweep(self) -> None:
-        """Purge once, from where the last sweep stopped."""
+    def sweep(self) -> int:
+        """Purge once; return how many images were removed."""
         self.ready()
-        self._since = purge(self.store, self.sessions, self.days, self._since)
+        return purge(self.store, self.sessions, self.days)
 
     def _run(self) -> None:
         """Sweep at start and every ``SWEEP_SECONDS``; a failed sweep is tried again next time."""

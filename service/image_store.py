@@ -73,6 +73,14 @@ class ImageStore:
         except FileNotFoundError:
             return None
 
+    def hashes(self) -> list[str]:
+        """The SHA-256 of every stored image, sorted (files being written are not images yet)."""
+        try:
+            paths = self.fs.find(self.root)
+        except FileNotFoundError:
+            return []
+        return sorted(name for name in (path.rsplit("/", 1)[-1] for path in paths) if SHA256.fullmatch(name))
+
     def delete(self, hashes: Iterable[str]) -> int:
         """Remove images (those already gone are skipped); return how many were removed."""
         removed = 0

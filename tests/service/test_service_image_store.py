@@ -31,12 +31,14 @@ def test_images_are_stored_once_by_hash_and_read_back_through_their_uri(tmp_path
     store.put(digest, data)
     assert store.exists(digest)
     assert store.get(digest) == data
+    assert store.hashes() == [digest]
     with fsspec.open(store.uri(digest), "rb") as handle:
         assert handle.read() == data
     if kind == "local":
         assert [p.name for p in (tmp_path / "images").rglob("*") if p.is_file()] == [digest]
     assert store.delete([digest, digest]) == 1
     assert not store.exists(digest)
+    assert store.hashes() == []
 
 
 def test_a_name_that_is_not_a_hash_is_refused(tmp_path):
@@ -86,7 +88,8 @@ def add_prediction(sessions, data: bytes, days_ago: float, correction: str | Non
 
 def test_retention_forgets_old_images_unless_a_live_correction_or_a_recent_prediction_needs_them(tmp_path, log_db):
     store = ImageStore(str(tmp_path / "images"))
-    images = {name: name.encode() for name in ("old", "recent", "old-then-recent", "pending", "accepted", "rejected")}
+    names = ("old", "recent", "old-then-recent", "pending", "accepted", "rejected", "row-still-spooled")
+    images = {name: name.encode() for name in names}
     for data in images.values():
         store.put(sha(data), data)
     add_prediction(log_db, images["old"], 40)
@@ -97,10 +100,10 @@ def test_retention_forgets_old_images_unless_a_live_correction_or_a_recent_predi
     add_prediction(log_db, images["accepted"], 40, correction="accepted")
     add_prediction(log_db, images["rejected"], 40, correction="rejected")
 
-    purge(store, log_db, days=30)
+    assert purge(store, log_db, days=30) == 2
 
     kept = {name for name, data in images.items() if store.exists(sha(data))}
-    assert kept == {"recent", "old-then-recent", "pending", "accepted"}
+    assert kept == {"recent", "old-then-recent", "pending", "accepted", "row-still-spooled"}
 
 
 def test_the_sweeper_purges_at_start_and_zero_days_keeps_everything(tmp_path, log_db):
@@ -112,5 +115,6 @@ def test_the_sweeper_purges_at_start_and_zero_days_keeps_everything(tmp_path, lo
     forever.stop()
     assert store.exists(sha(b"old"))
     sweeper = RetentionSweeper(store, log_db, 30, lambda: None)
-    sweeper.sweep()
+    assert sweeper.sweep() == 1
     assert not store.exists(sha(b"old"))
+    assert RetentionSweeper(ImageStore(str(tmp_path / "never-used")), log_db, 30, lambda: None).sweep() == 0
