@@ -40,7 +40,7 @@ from service.corrections import (
 )
 from service.image_store import SHA256
 from service.runtime import RESERVED_NAMES, Runtime, RuntimeNotReadyError, current
-from service.tables import CORRECTION_ACCEPTED, CORRECTION_REJECTED
+from service.tables import CORRECTION_ACCEPTED, CORRECTION_REJECTED, OUTCOME_OK
 from service.users import Account, UserExistsError
 
 MAX_PAGE = 1_000_000
@@ -236,17 +236,18 @@ def admin_logs(
         items.append(
             {
                 **log_row(row),
-                "image_url": image_url(row.image_sha256) if row.outcome == "ok" else None,
+                "image_url": image_url(row.image_sha256) if row.outcome == OUTCOME_OK else None,
                 "corrected_text": correction.text if correction else None,
                 "correction_status": correction.status if correction else None,
             }
         )
-    return {"total": total, "page": page, "page_size": page_size, "pages": _pages(total, page_size), "items": items}
+    return paged(total, page, page_size, items)
 
 
-def _pages(total: int, page_size: int) -> int:
-    """How many pages ``total`` items fill."""
-    return (total + page_size - 1) // page_size
+def paged(total: int, page: int, page_size: int, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """One page of a listing: the items, where they stand (``page`` of ``pages``) and the total count."""
+    pages = (total + page_size - 1) // page_size
+    return {"total": total, "page": page, "page_size": page_size, "pages": pages, "items": items}
 
 
 @app.get("/admin/stats")
@@ -327,13 +328,7 @@ def admin_corrections(
     rt.ensure_schema()
     with rt.sessions() as session:
         total, rows = query_corrections(session, filters, order == "desc", page, page_size)
-    return {
-        "total": total,
-        "page": page,
-        "page_size": page_size,
-        "pages": _pages(total, page_size),
-        "items": [correction_item(correction, prediction) for correction, prediction in rows],
-    }
+    return paged(total, page, page_size, [correction_item(correction, prediction) for correction, prediction in rows])
 
 
 def _review(rt: Runtime, account: Account, log_id: str, status: str) -> dict[str, Any]:
