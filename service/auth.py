@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jwt
@@ -117,3 +119,37 @@ def decode_token(secret: str, token: str) -> Claims:
     if not isinstance(username, str) or not isinstance(role, str) or type(version) is not int:
         raise AuthError("invalid token claims")
     return Claims(username=username, role=role, expires_at=int(payload["exp"]), version=version)
+
+
+class VerifiedTokens:
+    """Tokens already checked, kept until they expire, so a client's next request skips the signature check.
+
+    Only the outcome of ``decode_token`` is remembered (a refused token never is); expiry is
+    checked again on every use. Revocation is unaffected: the caller still compares the token's
+    version with the account's. Bounded (least recently used first out); used from the event loop.
+    """
+
+    def __init__(
+        self, secret: str, max_tokens: int = 4096, max_token_chars: int = 2048, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.secret = secret
+        self.max_tokens = max_tokens
+        self.max_token_chars = max_token_chars
+        self.clock = clock
+        self._claims: OrderedDict[str, Claims] = OrderedDict()
+
+    def decode(self, token: str) -> Claims:
+        """The token's claims, from the cache while it is unexpired, else from ``decode_token``."""
+        claims = self._claims.get(token)
+        if claims is not None:
+            if claims.expires_at <= self.clock():
+                del self._claims[token]
+                raise AuthError("token expired")
+            self._claims.move_to_end(token)
+            return claims
+        claims = decode_token(self.secret, token)
+        if len(token) <= self.max_token_chars:
+            self._claims[token] = claims
+            if len(self._claims) > self.max_tokens:
+                self._claims.popitem(last=False)
+        return claims

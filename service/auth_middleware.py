@@ -15,7 +15,7 @@ from typing import Any
 
 import anyio
 
-from service.auth import AuthError, decode_token
+from service.auth import AuthError
 from service.runtime import RuntimeNotReadyError, current
 from service.users import Account, UserStoreUnavailableError
 
@@ -118,7 +118,7 @@ class AuthMiddleware:
         if token is None:
             return None, (401, "missing bearer token (log in at /auth/login)")
         try:
-            claims = decode_token(runtime.settings.jwt_secret, token)
+            claims = runtime.tokens.decode(token)
         except AuthError as exc:
             return None, (401, str(exc))
         fresh, account = runtime.directory.cached(claims.username)

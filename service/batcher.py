@@ -1,12 +1,12 @@
 """Continuous batching of model calls inside one worker: concurrent requests share one model call.
 
-Requests hand their normalized images to :class:`ModelBatcher` and await the answers. One thread
-runs the model: whenever it is free it takes every image waiting (up to ``max_batch``) and reads
-them in one call, so under load batches grow by themselves and an idle service answers a lone
-request at once, with no batching window to wait out. This replaces BentoML's adaptive batching
-of an internal route, which in BentoML 1.4 is reached through an HTTP call back into the same
-process: that round trip (JSON and base64 of every image, a second pass through the middleware)
-cost more than the model itself.
+Requests hand their images to :class:`ModelBatcher` and await the answers. One thread runs the
+model (in the service: hands the batch to ``service.inference_process``): whenever it is free it
+takes every image waiting (up to ``max_batch``) and reads them in one call, so under load batches
+grow by themselves and an idle service answers a lone request at once, with no batching window to
+wait out. This replaces BentoML's adaptive batching of an internal route, which in BentoML 1.4 is
+reached through an HTTP call back into the same process: that round trip (JSON and base64 of every
+image, a second pass through the middleware) cost more than the model itself.
 """
 
 from __future__ import annotations
@@ -14,22 +14,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-import numpy as np
-
+Item = TypeVar("Item")
 Answer = TypeVar("Answer")
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class _Job(Generic[Answer]):
+class _Job(Generic[Item, Answer]):
     """One caller's images and the future its answers go to."""
 
-    arrays: Sequence[np.ndarray]
+    items: Sequence[Item]
     future: asyncio.Future[list[Answer]]
     loop: asyncio.AbstractEventLoop
 
@@ -38,26 +38,42 @@ class BatcherClosedError(RuntimeError):
     """The batcher was closed: no model thread is left to answer."""
 
 
-class ModelBatcher(Generic[Answer]):
-    """Runs ``run_model`` in one thread on the images of all waiting callers at once."""
+class ModelBatcher(Generic[Item, Answer]):
+    """Runs a model on the images of all waiting callers at once, one thread per model given.
 
-    def __init__(self, run_model: Callable[[list[np.ndarray]], list[Answer]], max_batch: int = 64) -> None:
+    ``run_model`` is one callable, or several (say, one per inference process): each gets its own
+    thread, and whichever is free takes what waits. Nothing here is specific to models: the
+    prediction log's spool writes go through one too (``name`` tells the threads apart).
+    """
+
+    def __init__(
+        self,
+        run_model: Callable[[list[Item]], list[Answer]] | Sequence[Callable[[list[Item]], list[Answer]]],
+        max_batch: int = 64,
+        name: str = "digitify-model",
+    ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
-        self.run_model = run_model
+        runners = [run_model] if callable(run_model) else list(run_model)
+        if not runners:
+            raise ValueError("at least one model is needed")
         self.max_batch = max_batch
-        self._jobs: deque[_Job[Answer]] = deque()
+        self._jobs: deque[_Job[Item, Answer]] = deque()
         self._wake = threading.Condition()
         self._closed = False
-        self._thread = threading.Thread(target=self._serve, name="digitify-model", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._serve, args=(runner,), name=f"{name}-{index}", daemon=True)
+            for index, runner in enumerate(runners)
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    async def infer(self, arrays: Sequence[np.ndarray]) -> list[Answer]:
-        """Read ``arrays`` (one answer each, in order), sharing a model call with whoever else waits."""
-        if not arrays:
+    async def infer(self, items: Sequence[Item]) -> list[Answer]:
+        """Read ``items`` (one answer each, in order), sharing a model call with whoever else waits."""
+        if not items:
             return []
         loop = asyncio.get_running_loop()
-        job = _Job(arrays, loop.create_future(), loop)
+        job = _Job(items, loop.create_future(), loop)
         with self._wake:
             if self._closed:
                 raise BatcherClosedError("the model is shut down")
@@ -66,13 +82,15 @@ class ModelBatcher(Generic[Answer]):
         return await job.future
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop the model thread once the jobs already queued are answered."""
+        """Stop the model threads once the jobs already queued are answered."""
         with self._wake:
             self._closed = True
-            self._wake.notify()
-        self._thread.join(timeout)
+            self._wake.notify_all()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
-    def _take(self) -> list[_Job[Answer]] | None:
+    def _take(self) -> list[_Job[Item, Answer]] | None:
         """Wait for jobs; take whole jobs until ``max_batch`` images (at least one job). None once closed and empty."""
         with self._wake:
             while not self._jobs and not self._closed:
@@ -80,36 +98,52 @@ class ModelBatcher(Generic[Answer]):
             if not self._jobs:
                 return None
             taken = [self._jobs.popleft()]
-            count = len(taken[0].arrays)
-            while self._jobs and count + len(self._jobs[0].arrays) <= self.max_batch:
+            count = len(taken[0].items)
+            while self._jobs and count + len(self._jobs[0].items) <= self.max_batch:
                 job = self._jobs.popleft()
                 taken.append(job)
-                count += len(job.arrays)
+                count += len(job.items)
             return taken
 
-    def _serve(self) -> None:
-        """The model thread: take what waits, run it as one batch, hand each caller its answers."""
+    def _serve(self, run_model: Callable[[list[Item]], list[Answer]]) -> None:
+        """A model thread: take what waits, run it as one batch, hand each caller its answers."""
         while (jobs := self._take()) is not None:
-            arrays = [array for job in jobs for array in job.arrays]
+            items = [item for job in jobs for item in job.items]
             try:
-                answers = self.run_model(arrays)
+                answers = run_model(items)
             except Exception as error:  # a model failure fails these callers, not the thread
-                logger.exception("the model failed on a batch of %d images", len(arrays))
-                for job in jobs:
-                    job.loop.call_soon_threadsafe(_settle, job.future, None, error)
+                logger.exception("the model failed on a batch of %d items", len(items))
+                _hand_back([(job, None, error) for job in jobs])
                 continue
-            start = 0
+            outcomes, start = [], 0
             for job in jobs:
-                end = start + len(job.arrays)
-                job.loop.call_soon_threadsafe(_settle, job.future, answers[start:end], None)
+                end = start + len(job.items)
+                outcomes.append((job, answers[start:end], None))
                 start = end
+            _hand_back(outcomes)
 
 
-def _settle(future: asyncio.Future, answers: list | None, error: BaseException | None) -> None:
-    """Resolve a caller's future unless the caller gave up (a cancelled request)."""
-    if future.done():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(answers)
+Outcome = tuple[_Job, list | None, BaseException | None]
+
+
+def _hand_back(outcomes: list[Outcome]) -> None:
+    """Wake each event loop once for all of its callers' outcomes (one wake-up per loop, not per caller)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0].loop, []).append(outcome)
+    for loop, settled in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle_all, settled)
+        except RuntimeError:  # the caller's loop is closed: nobody waits for these answers
+            continue
+
+
+def _settle_all(outcomes: list[Outcome]) -> None:
+    """Resolve each caller's future unless the caller gave up (a cancelled request)."""
+    for job, answers, error in outcomes:
+        if job.future.done():
+            continue
+        if error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(answers)

@@ -24,6 +24,7 @@ DEV_ADMIN_USERNAME = "admin"
 PUBLIC_SECRETS = frozenset({"digitify-development-secret-not-for-production"})
 PUBLIC_PASSWORDS = frozenset({"digitify-dev-admin"})
 MIN_SECRET_BYTES = 32
+MAX_DEFAULT_INFERENCE_PROCESSES = 4
 DEFAULT_MODEL_TAG = "digitify-crnn:latest"
 WEB_DIST = Path(__file__).resolve().parent / "web" / "dist"
 
@@ -47,6 +48,7 @@ ENV_VARS = (
     "DIGITIFY_USER_CACHE_SECONDS",
     "DIGITIFY_DB_CONNECT_TIMEOUT",
     "DIGITIFY_TORCH_THREADS",
+    "DIGITIFY_INFERENCE_PROCESSES",
     "DIGITIFY_KEEP_IMAGES",
     "DIGITIFY_IMAGE_STORE",
     "DIGITIFY_IMAGE_RETENTION_DAYS",
@@ -80,6 +82,7 @@ class Settings:
     user_cache_seconds: float
     db_connect_timeout: int
     torch_threads: int
+    inference_processes: int
     keep_images: bool
     image_store: str
     image_retention_days: int
@@ -162,7 +165,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         web_dir=web_dir(environ),
         user_cache_seconds=_float(environ, "DIGITIFY_USER_CACHE_SECONDS", 10.0, 0.0, 3600.0),
         db_connect_timeout=_int(environ, "DIGITIFY_DB_CONNECT_TIMEOUT", 3, minimum=1),
-        torch_threads=_int(environ, "DIGITIFY_TORCH_THREADS", 0, minimum=0),
+        torch_threads=_int(environ, "DIGITIFY_TORCH_THREADS", 1, minimum=1),
+        inference_processes=_int(environ, "DIGITIFY_INFERENCE_PROCESSES", default_inference_processes(), minimum=1),
         keep_images=_bool(environ, "DIGITIFY_KEEP_IMAGES", False),
         image_store=environ.get("DIGITIFY_IMAGE_STORE") or default_image_store(),
         image_retention_days=_int(environ, "DIGITIFY_IMAGE_RETENTION_DAYS", 30, minimum=0),
@@ -208,6 +212,11 @@ def _check_production(settings: Settings) -> None:
         problems.append("set both DIGITIFY_ADMIN_USERNAME and DIGITIFY_ADMIN_PASSWORD, or neither")
     if problems:
         raise ConfigError("refusing to start in production mode: " + "; ".join(problems))
+
+
+def default_inference_processes() -> int:
+    """One inference process per core, at most four (one web worker feeds no more than that)."""
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_INFERENCE_PROCESSES))
 
 
 def _int(environ: Mapping[str, str], name: str, default: int, minimum: int) -> int:

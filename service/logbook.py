@@ -3,7 +3,9 @@
 ``Logbook.record`` returns once a row is safe on local disk, so an answer is never held up by,
 or lost to, a database outage. Concurrent callers share one spool commit (group commit): the
 first to arrive writes the rows of everyone waiting in one transaction, so under load the
-spool's fsync is paid once per group rather than once per prediction. A daemon thread flushes
+spool's fsync is paid once per group rather than once per prediction. Request handlers call
+``record_async``: one writer thread commits for every caller waiting and wakes each event loop
+once per commit, so no worker thread is held per request. A daemon thread flushes
 the spool in batches with an idempotent insert (``ON CONFLICT DO NOTHING`` on the row id) and
 retries with back-off while the database is unreachable; after a wake-up it lingers a quarter of a
 second so the rows of many predictions reach the database in one insert and one commit.
@@ -28,10 +30,12 @@ from typing import Any
 from sqlalchemy import Engine, exc
 from sqlalchemy.dialects import postgresql, sqlite
 
+from service.batcher import ModelBatcher
 from service.spool import Spool
 from service.tables import OUTCOME_OK, OUTCOME_REJECTED, PredictionLog, utcnow
 
 FLUSH_BATCH = 500
+WRITER_MAX_ROWS = 10_000  # rows of waiting callers the spool writer puts in one commit
 FLUSH_LINGER_SECONDS = 0.25  # after a wake-up, let rows gather so they reach the database in one insert
 IDLE_WAIT_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 5.0
@@ -164,6 +168,26 @@ class Logbook:
         self._committing = False
         self.commits = 0
         self._spooled = spool.backlog()  # kept in memory: ``full`` is asked on every prediction
+        self._writer: ModelBatcher[dict[str, Any], None] | None = None
+
+    def start_writer(self) -> None:
+        """Start the spool writer that ``record_async`` hands rows to (once)."""
+        if self._writer is None:
+            self._writer = ModelBatcher(self._append, max_batch=WRITER_MAX_ROWS, name="digitify-spool-writer")
+
+    async def record_async(self, rows: Sequence[dict[str, Any]]) -> None:
+        """``record`` for an event loop: the rows of every caller waiting go in one commit of one writer thread.
+
+        No worker thread is held per caller, and each loop is woken once per commit.
+        """
+        if self._writer is None:
+            raise RuntimeError("the spool writer is not started")
+        await self._writer.infer(list(rows))
+
+    def _append(self, rows: list[dict[str, Any]]) -> list[None]:
+        """The writer thread's call: one durable commit of all the rows waiting."""
+        self.record(rows)
+        return [None] * len(rows)
 
     def record(self, rows: Sequence[dict[str, Any]]) -> None:
         """Write rows to the spool (durable when this returns, or raises) and wake the flusher.
@@ -203,13 +227,17 @@ class Logbook:
             self._commit.notify_all()
 
     def start(self) -> None:
-        """Start the background flusher (once)."""
+        """Start the spool writer and the background flusher (once)."""
+        self.start_writer()
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="digitify-log-flusher", daemon=True)
             self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the flusher after a last flush attempt."""
+        """Stop the spool writer once what it holds is written, then the flusher after a last flush attempt."""
+        if self._writer is not None:
+            self._writer.close(timeout)
+            self._writer = None
         self._stop.set()
         self._wake.set()
         if self._thread is not None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import bentoml
 
-from models.recognizer import Recognizer, load_model_file
+from models.recognizer import load_model_file
 
 MODEL_NAME = "digitify-crnn"
 MODEL_FILE = "model.pt"
@@ -44,7 +44,6 @@ def save_to_store(model_file: Path, registry_version: str, source_uri: str) -> b
     return stored
 
 
-def load_recognizer(stored: bentoml.Model) -> Recognizer:
-    """Build the Recognizer from a model in the BentoML model store."""
-    version = str(stored.info.metadata.get("model_version") or stored.tag)
-    return Recognizer.from_file(stored.path_of(MODEL_FILE), model_version=version)
+def stored_model_file(stored: bentoml.Model) -> tuple[Path, str]:
+    """The model file of a model in the BentoML model store, and its version label."""
+    return Path(stored.path_of(MODEL_FILE)), str(stored.info.metadata.get("model_version") or stored.tag)

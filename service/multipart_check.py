@@ -4,6 +4,7 @@ The parser (the one Starlette uses) reads each byte once and caps every part hea
 ``python_multipart``'s default size and count, so a hostile header costs linear time and is refused
 after a few kilobytes. The checker stops at the first part that breaks a rule: a name other than
 the route's field, a text value instead of a file, or one part more than the route allows.
+What it accepted it keeps: ``files`` holds each part's bytes, in order, so the upload is parsed once.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class MultipartChecker:
         self._header_field = bytearray()
         self._header_value = bytearray()
         self._disposition: bytes | None = None
+        self._data = bytearray()
+        self.files: list[bytes] = []
         try:
             self._parser = MultipartParser(
                 boundary,
@@ -53,6 +56,8 @@ class MultipartChecker:
                     "on_header_value": self._header_value_data,
                     "on_header_end": self._header_end,
                     "on_headers_finished": self._headers_finished,
+                    "on_part_data": self._part_data,
+                    "on_part_end": self._part_end,
                     "on_end": self._end,
                 },
             )
@@ -103,6 +108,13 @@ class MultipartChecker:
             raise MultipartRejectedError(f"unexpected form field {field!r}: send images in the field {self.field!r}")
         if b"filename" not in options:
             raise MultipartRejectedError(f"the field {self.field!r} must be a file upload, not a text value")
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        self._data += data[start:end]
+
+    def _part_end(self) -> None:
+        self.files.append(bytes(self._data))
+        self._data.clear()
 
     def _end(self) -> None:
         self.finished = True

@@ -6,7 +6,8 @@ body, never buffering more than the limit) and empty bodies, then checks the bod
 multipart uploads with python-multipart's streaming parser (``service.multipart_check``: bounded
 part headers, at most as many parts as the route takes, only file parts in the route's field),
 JSON bodies with ``json`` (too deep a nesting is a 400, not a crash). Then it replays the body
-to the application. While the log spool is at its cap, prediction routes answer 503 before
+to the application, and puts the uploaded files it parsed in the scope (:func:`uploads_of`), so a
+route need not parse them again. While the log spool is at its cap, prediction routes answer 503 before
 reading anything. What it refuses on a prediction route is logged as a rejected prediction,
 like any other bad input; ``/preview`` and ``/auth/*`` are checked the same way but never logged.
 """
@@ -19,8 +20,6 @@ import uuid
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
-
-import anyio
 
 from service.auth_middleware import ASGIApp, Receive, Scope, Send, account_of, send_json
 from service.config import Settings
@@ -36,6 +35,7 @@ TASK = "task"
 AUTH = "auth"
 MULTIPART_OVERHEAD = 64 * 1024
 AUTH_BODY_LIMIT = 4 * 1024
+UPLOADS_KEY = "digitify.uploads"
 SPOOL_FULL = (
     "the prediction log is full: its rows cannot reach the database right now, so no prediction is taken; "
     "try again later"
@@ -62,6 +62,11 @@ ROUTES = {
     "/auth/login": Rule(JSON, AUTH, "", logged=False),
     "/auth/register": Rule(JSON, AUTH, "", logged=False),
 }
+
+
+def uploads_of(scope: MutableMapping[str, Any]) -> list[bytes] | None:
+    """The files of a multipart upload the guard admitted (bytes of each part, in order), if any."""
+    return scope.get(UPLOADS_KEY)
 
 
 def byte_limit(settings: Settings, kind: str) -> int:
@@ -142,9 +147,10 @@ class RequestGuard:
             await send_json(send, 503, {"error": SPOOL_FULL}, {"retry-after": "30"})
             return
         started = time.perf_counter()
-        body, rejection = await self._admit(scope, receive, runtime.settings, rule)
+        body, files, rejection = await self._admit(scope, receive, runtime.settings, rule)
         if rejection is None:
-            await self.app(scope, _replay(body, receive), send)
+            admitted = scope if files is None else {**scope, UPLOADS_KEY: files}
+            await self.app(admitted, _replay(body, receive), send)
             return
         status, message, nbytes = rejection
         if not rule.logged:
@@ -160,13 +166,13 @@ class RequestGuard:
             error=message,
             image_bytes=nbytes,
         )
-        await anyio.to_thread.run_sync(runtime.logbook.record, [row])
+        await runtime.logbook.record_async([row])
         await send_json(send, status, {"error": message, "log_id": row["id"]})
 
     async def _admit(
         self, scope: Scope, receive: Receive, settings: Settings, rule: Rule
-    ) -> tuple[bytes, tuple[int, str, int | None] | None]:
-        """Read and check the body; return it, or why it is refused as ``(status, message, size)``."""
+    ) -> tuple[bytes, list[bytes] | None, tuple[int, str, int | None] | None]:
+        """Read and check the body; return it and its files (multipart), or why not as ``(status, message, size)``."""
         actual, parameters = content_type(scope)
         declared = content_length(scope)
         if actual != rule.content_type:
@@ -176,30 +182,30 @@ class RequestGuard:
                 else "a JSON body"
             )
             got = actual or "a body without a content type"
-            return b"", (415, f"this route takes {hint}, not {got}", declared)
+            return b"", None, (415, f"this route takes {hint}, not {got}", declared)
         limit = byte_limit(settings, rule.kind)
         if declared is not None and declared > limit:
-            return b"", (413, f"the request is {declared:,} bytes; the limit is {limit:,}", declared)
+            return b"", None, (413, f"the request is {declared:,} bytes; the limit is {limit:,}", declared)
         checker = None
         if rule.content_type == MULTIPART:
             max_parts, too_many = part_limit(settings, rule.kind)
             try:
                 checker = MultipartChecker(parameters, rule.field, max_parts, too_many)
             except MultipartRejectedError as exc:
-                return b"", (exc.status, str(exc), declared)
+                return b"", None, (exc.status, str(exc), declared)
         chunks: list[bytes] = []
         size = 0
         try:
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
-                    return b"", (400, "the client disconnected before sending the whole body", size)
+                    return b"", None, (400, "the client disconnected before sending the whole body", size)
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
-                    return b"", (413, f"the request is larger than the limit of {limit:,} bytes", declared)
+                    return b"", None, (413, f"the request is larger than the limit of {limit:,} bytes", declared)
                 if size == 0 and not message.get("more_body", False):
-                    return b"", (400, "the request body is empty: send an image", 0)
+                    return b"", None, (400, "the request body is empty: send an image", 0)
                 if checker is not None:
                     checker.feed(chunk)
                 chunks.append(chunk)
@@ -208,13 +214,14 @@ class RequestGuard:
             if checker is not None:
                 checker.finish()
         except MultipartRejectedError as exc:
-            return b"", (exc.status, str(exc), size)
+            return b"", None, (exc.status, str(exc), size)
         body = b"".join(chunks)
-        if checker is None:
-            problem = check_json(body, rule.field)
-            if problem is not None:
-                return b"", (400, problem, len(body))
-        return body, None
+        if checker is not None:
+            return body, checker.files, None
+        problem = check_json(body, rule.field)
+        if problem is not None:
+            return b"", None, (400, problem, len(body))
+        return body, None, None
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -1,4 +1,9 @@
-"""The FastAPI app mounted on the BentoML service: accounts, corrections, admin queries, docs and the web UI.
+"""The FastAPI app mounted on the BentoML service: uploads, accounts, corrections, admin queries, docs and the web UI.
+
+``POST /predict`` lives here, not behind BentoML's IO layer: the request guard has already checked
+the multipart body and parsed its one file (``service.request_guard.uploads_of``), so the route
+hands those bytes straight to the worker's ``Predictor`` and answers its JSON, with no second parse,
+no temporary file and no validation of a model BentoML would build only to take apart again.
 
 ``/auth/register`` and ``/auth/login`` are public, throttled per client address and per
 username, and hash passwords on their own threads (``service.auth_throttle``); ``/auth/me``
@@ -9,6 +14,7 @@ exist; the Swagger UI of the whole service then lives at ``/docs``.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -39,7 +45,10 @@ from service.corrections import (
     submit,
 )
 from service.image_store import SHA256
+from service.predictor import Refusal
+from service.request_guard import uploads_of
 from service.runtime import RESERVED_NAMES, Runtime, RuntimeNotReadyError, current
+from service.schemas import PredictionResult
 from service.tables import CORRECTION_ACCEPTED, CORRECTION_REJECTED, OUTCOME_OK
 from service.users import Account, UserExistsError
 
@@ -266,6 +275,41 @@ def admin_stats(
     summary["spooled_rows"] = rt.logbook.spool.count()
     summary["quarantined_rows"] = rt.logbook.spool.quarantined_count()
     return summary
+
+
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["image"],
+                "properties": {"image": {"type": "string", "format": "binary", "description": "PNG, JPEG, ..."}},
+            }
+        }
+    },
+}
+REFUSED = {"description": "the image could not be read: `{error, log_id}`"}
+
+
+@app.post(
+    "/predict",
+    response_model=PredictionResult,
+    responses={400: REFUSED, 413: REFUSED, 415: REFUSED, 422: REFUSED},
+    openapi_extra={"requestBody": UPLOAD_BODY},
+)
+async def predict(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Response:
+    """Read the number in an uploaded image (multipart form field ``image``)."""
+    started = time.perf_counter()
+    uploads = uploads_of(request.scope)
+    if not uploads or rt.predictor is None:
+        raise HTTPException(503, "the service is starting")
+    account = account_of(request.scope)
+    username = account.username if account is not None else None
+    outcome = await rt.predictor.predict_one(uploads[0], "predict", username, started)
+    if isinstance(outcome, Refusal):
+        return JSONResponse(outcome.body(), status_code=outcome.error.status)
+    return Response(outcome.model_dump_json(), media_type="application/json")
 
 
 class CorrectionRequest(BaseModel):

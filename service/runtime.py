@@ -1,8 +1,8 @@
 """The per-process state the service, its middleware and its routes share.
 
 One ``Runtime`` per worker process: settings, the database engine and sessions, accounts and
-their cache, the limits on login attempts, the prediction logbook and the owners of background
-tasks. The service creates it in ``__init__``; the ASGI
+their cache, the tokens already verified, the limits on login attempts, the prediction logbook, the owners of background
+tasks and the predictor every prediction route uses. The service creates it in ``__init__``; the ASGI
 middleware and the FastAPI routes, which exist before the service instance, find it through
 :func:`current`.
 """
@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from service.auth import VerifiedTokens
 from service.auth_throttle import AuthThrottle
 from service.config import Settings
 from service.database import database_identity, make_engine, migrate, session_factory
@@ -24,6 +26,9 @@ from service.logbook import Logbook
 from service.spool import Spool
 from service.task_owners import TaskOwners, registry_path
 from service.users import UserDirectory, UserStore
+
+if TYPE_CHECKING:
+    from service.predictor import Predictor
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +71,11 @@ class Runtime:
         self.logbook = Logbook(spool, self.engine, self.ensure_schema, settings.spool_max_rows)
         self.task_owners = TaskOwners(registry_path(settings.spool_path))
         self.auth_throttle = AuthThrottle()
+        self.tokens = VerifiedTokens(settings.jwt_secret)
         self.images = ImageStore(settings.image_store)
         self.retention = RetentionSweeper(self.images, self.sessions, settings.image_retention_days, self.ensure_schema)
         self.web_paths, self.web_prefixes = web_entries(settings.web_dir)
+        self.predictor: Predictor | None = None  # set by the service once its model is loaded
         self._schema_ready = False
         self._schema_lock = threading.Lock()
 
@@ -103,11 +110,6 @@ class Runtime:
             logger.warning("database unavailable at start-up, predictions are spooled until it is back: %s", exc)
         self.logbook.start()
         self.retention.start()
-
-    def keep_image(self, sha256: str, data: bytes) -> None:
-        """Keep an answered prediction's image when the deployment says so (a failing store is only logged)."""
-        if self.settings.keep_images:
-            self.images.keep(sha256, data)
 
     def close(self) -> None:
         """Stop the flusher and release connections."""

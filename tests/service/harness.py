@@ -224,6 +224,7 @@ def service_env(database_url: str, work: Path, model_env: dict[str, str]) -> dic
         "DIGITIFY_MAX_BATCH_IMAGES": "16",
         "DIGITIFY_USER_CACHE_SECONDS": "2",
         "DIGITIFY_TORCH_THREADS": "1",
+        "DIGITIFY_INFERENCE_PROCESSES": "1",
         "DIGITIFY_KEEP_IMAGES": "true",
         "DIGITIFY_IMAGE_STORE": str(work / "images"),
     }

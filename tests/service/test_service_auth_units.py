@@ -12,6 +12,7 @@ import pytest
 from service.auth import (
     AuthError,
     CredentialsFormatError,
+    VerifiedTokens,
     check_password,
     check_username,
     decode_token,
@@ -36,6 +37,25 @@ def test_expired_token_is_refused():
     token = issue_token(SECRET, "ada", "user", 60, now=time.time() - 3600)
     with pytest.raises(AuthError, match="expired"):
         decode_token(SECRET, token)
+
+
+def test_a_verified_token_is_reused_until_it_expires_and_a_refused_one_is_never_kept():
+    now = [time.time()]
+    tokens = VerifiedTokens(SECRET, max_tokens=2, clock=lambda: now[0])
+    token = issue_token(SECRET, "ada", "user", 60)
+    first = tokens.decode(token)
+    assert tokens.decode(token) is first  # the cached claims: no second signature check
+    now[0] += 61
+    with pytest.raises(AuthError, match="expired"):
+        tokens.decode(token)
+    forged = issue_token("another-secret-" + "q" * 40, "ada", "admin", 60)
+    for _ in range(2):
+        with pytest.raises(AuthError, match="signature"):
+            tokens.decode(forged)
+    now[0] = time.time()
+    for name in ("bo", "cy", "di"):
+        tokens.decode(issue_token(SECRET, name, "user", 60))
+    assert len(tokens._claims) == 2  # bounded: the least recently used went first
 
 
 def test_token_from_another_secret_is_refused():

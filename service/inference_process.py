@@ -1,0 +1,206 @@
+"""The inference process: uploaded bytes in, readings out, beside the web worker rather than inside it.
+
+Decoding, normalizing and the model are CPU work done under Python's global interpreter lock. In
+the web worker they took turns with the event loop, the middleware and the log, so one worker
+used little more than one core however many it had. The worker therefore starts one child
+process (``spawn``: a fresh interpreter, no inherited threads) that loads the same model file and
+reads batches for it: the child's batcher thread in the worker sends every upload waiting (bytes,
+or the path of BentoML's temporary file) through a pipe and gets one :class:`Reading` per upload
+back.
+
+What the child cannot read is a reading too (the error and its HTTP status, as
+``service.inference.prepare`` decided), never an exception. A failure of the model on one batch
+fails that batch's callers. A child that dies is started again, and the batch it took is failed
+(``InferenceProcessError``), so callers get a 503 and the service goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from models.recognizer import Recognizer
+from service.image_store import ImageStore
+from service.inference import InputError, PreparedImage, prepare
+
+logger = logging.getLogger(__name__)
+START_TIMEOUT_S = 120.0
+
+
+class InferenceProcessError(RuntimeError):
+    """The inference process failed on a batch (it died, or the model raised)."""
+
+
+@dataclass(frozen=True)
+class InferenceConfig:
+    """What the child needs: the model file, its version label, threads, the upload limit, where to keep images."""
+
+    model_file: Path
+    model_version: str
+    torch_threads: int
+    max_upload_bytes: int
+    image_store: str | None = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the inference process made of one upload: the image's facts, and the answer or why there is none."""
+
+    nbytes: int
+    sha256: str
+    width: int | None
+    height: int | None
+    error: str | None = None
+    status: int = 200
+    text: str | None = None
+    confidence: float | None = None
+    char_confidences: tuple[float, ...] = ()
+
+    @property
+    def input_error(self) -> InputError | None:
+        """The refusal to answer, for an upload that could not be read."""
+        return None if self.error is None else InputError(self.error, self.status)
+
+    def image(self) -> PreparedImage:
+        """The image's facts for its log row."""
+        return PreparedImage(nbytes=self.nbytes, sha256=self.sha256, width=self.width, height=self.height)
+
+
+class InferenceProcess:
+    """The parent's handle on the child: ``read`` sends a batch and waits for its readings (one caller at a time)."""
+
+    def __init__(self, config: InferenceConfig, wait: bool = True) -> None:
+        self.config = config
+        self._context = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._connection: Connection | None = None
+        self._launch()
+        if wait:
+            self.wait_ready()
+
+    def _launch(self) -> None:
+        """Start a child; it loads the model while the caller goes on."""
+        parent_end, child_end = self._context.Pipe()
+        self._process = self._context.Process(
+            target=serve, args=(child_end, self.config), name="digitify-inference", daemon=True
+        )
+        self._process.start()
+        child_end.close()
+        self._connection = parent_end
+
+    def wait_ready(self) -> None:
+        """Wait until the child has loaded its model; raise InferenceProcessError if it cannot."""
+        process, connection = self._process, self._connection
+        if process is None or connection is None:
+            raise InferenceProcessError("the inference process is closed")
+        if not connection.poll(START_TIMEOUT_S):
+            process.kill()
+            raise InferenceProcessError(f"the inference process did not start within {START_TIMEOUT_S:.0f} s")
+        try:
+            ready = connection.recv()
+        except EOFError as exc:
+            process.join(5)
+            raise InferenceProcessError(f"the inference process exited at start (code {process.exitcode})") from exc
+        if ready != "ready":
+            raise InferenceProcessError(f"the inference process could not start: {ready}")
+
+    def read(self, uploads: list[bytes | Path]) -> list[Reading]:
+        """Read a batch of uploads in the child; raises InferenceProcessError if it fails on them."""
+        with self._lock:
+            if self._connection is None:
+                raise InferenceProcessError("the inference process is closed")
+            try:
+                self._connection.send(uploads)
+                reply = self._connection.recv()
+            except (EOFError, OSError) as exc:
+                self._replace()
+                raise InferenceProcessError("the inference process died while reading this batch") from exc
+        if isinstance(reply, str):
+            raise InferenceProcessError(reply)
+        return reply
+
+    def _replace(self) -> None:
+        """Start a new child in place of a dead one (the lock is held); the next batch goes to it."""
+        code = self._process.exitcode if self._process is not None else None
+        logger.error("the inference process died (exit code %s); starting a new one", code)
+        self._stop()
+        self._launch()
+        try:
+            self.wait_ready()
+        except InferenceProcessError as exc:
+            logger.error("the new inference process did not start: %s", exc)
+
+    def _stop(self) -> None:
+        """Close the pipe (the child exits at its end) and reap the child."""
+        if self._connection is not None:
+            self._connection.close()
+        if self._process is not None:
+            self._process.join(5)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join(5)
+        self._process = self._connection = None
+
+    def close(self) -> None:
+        """Stop the child."""
+        with self._lock:
+            self._stop()
+
+
+def serve(connection: Connection, config: InferenceConfig) -> None:
+    """The child: load the model, then read batches until the parent closes the pipe."""
+    try:
+        import torch
+
+        torch.set_num_threads(config.torch_threads)
+        recognizer = Recognizer.from_file(config.model_file, model_version=config.model_version)
+        store = ImageStore(config.image_store) if config.image_store else None
+    except Exception as exc:  # the parent reports it and refuses to start
+        connection.send(f"{type(exc).__name__}: {exc}")
+        return
+    connection.send("ready")
+    while True:
+        try:
+            uploads = connection.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            connection.send(read_batch(recognizer, store, uploads, config.max_upload_bytes))
+        except Exception as exc:  # a model failure fails this batch, not the process
+            logging.getLogger(__name__).exception("the model failed on a batch of %d uploads", len(uploads))
+            connection.send(f"the model failed: {type(exc).__name__}: {exc}")
+
+
+def read_batch(
+    recognizer: Recognizer, store: ImageStore | None, uploads: list[bytes | Path], max_bytes: int
+) -> list[Reading]:
+    """Prepare every upload, keep the readable ones' images, read them in one model call."""
+    prepared: list[PreparedImage] = []
+    for upload in uploads:
+        data = upload.read_bytes() if isinstance(upload, Path) else upload
+        prepared.append(prepare(data, max_bytes))
+        if prepared[-1].error is None and store is not None:
+            store.keep(prepared[-1].sha256, data)
+    good = [image for image in prepared if image.error is None]
+    predictions = iter(recognizer.predict_normalized([image.array for image in good]))
+    readings = []
+    for image in prepared:
+        facts = {"nbytes": image.nbytes, "sha256": image.sha256, "width": image.width, "height": image.height}
+        if image.error is not None:
+            readings.append(Reading(**facts, error=str(image.error), status=image.error.status))
+        else:
+            answer = next(predictions)
+            readings.append(
+                Reading(
+                    **facts,
+                    text=answer.text,
+                    confidence=answer.confidence,
+                    char_confidences=tuple(answer.char_confidences),
+                )
+            )
+    return readings

@@ -1,0 +1,89 @@
+"""The inference process: uploads in, readings out, the same as the model in-process; it survives its own death."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from models.recognizer import Recognizer, random_model_file
+from service.inference_process import InferenceConfig, InferenceProcess, InferenceProcessError
+from tests.configs import small_config
+from tests.drawing import draw_number
+from tests.service.harness import png_bytes
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained model of the tests' small configuration."""
+    return random_model_file(tmp_path_factory.mktemp("inference") / "model.pt", small_config())
+
+
+def config(model_file: Path, image_store: str | None = None) -> InferenceConfig:
+    """What a test's child needs: the model, one thread, a 64 KB upload limit."""
+    return InferenceConfig(model_file, "v-test", torch_threads=1, max_upload_bytes=64 * 1024, image_store=image_store)
+
+
+def test_readings_match_the_model_in_process_and_bad_uploads_say_why(model_file, tmp_path):
+    images = [png_bytes(draw_number(text)) for text in ("7", "3.14", "2026")]
+    upload_file = tmp_path / "upload.png"
+    upload_file.write_bytes(images[1])
+    blank = png_bytes(draw_number(""))
+    process = InferenceProcess(config(model_file, image_store=str(tmp_path / "images")))
+    try:
+        readings = process.read([images[0], upload_file, images[2], b"not an image", blank, b"x" * 70_000])
+    finally:
+        process.close()
+    expected = Recognizer.from_file(model_file).predict([images[0], images[1], images[2]])
+    for reading, alone in zip(readings[:3], expected, strict=True):
+        assert reading.error is None and reading.status == 200
+        assert reading.text == alone.text
+        assert reading.confidence == pytest.approx(alone.confidence, abs=1e-6)
+        assert list(reading.char_confidences) == pytest.approx(alone.char_confidences, abs=1e-6)
+        assert reading.width > 0 and reading.height > 0 and len(reading.sha256) == 64
+    not_image, empty, too_large = readings[3:]
+    assert (not_image.status, empty.status, too_large.status) == (400, 422, 413)
+    assert "not a readable image" in not_image.error and "no number found" in empty.error
+    assert too_large.input_error is not None and too_large.input_error.status == 413
+    kept = sorted(path.name for path in (tmp_path / "images").rglob("*") if path.is_file())
+    assert kept == sorted({reading.sha256 for reading in readings[:3]})  # readable uploads only
+
+
+def test_a_child_that_dies_fails_its_batch_and_is_started_again(model_file):
+    image = png_bytes(draw_number("42"))
+    process = InferenceProcess(config(model_file))
+    try:
+        [before] = process.read([image])
+        process._process.kill()
+        process._process.join(10)
+        with pytest.raises(InferenceProcessError, match="died"):
+            process.read([image])
+        [after] = process.read([image])
+        assert process._process.is_alive()
+    finally:
+        process.close()
+    assert (after.text, after.confidence) == (before.text, before.confidence)
+
+
+def test_a_child_that_cannot_load_its_model_says_so(tmp_path):
+    with pytest.raises(InferenceProcessError, match="could not start"):
+        InferenceProcess(config(tmp_path / "missing.pt"))
+
+
+def test_batches_sent_by_many_threads_come_back_to_their_senders(model_file):
+    texts = ["1", "22", "3.3", "444", "5.55", "6", "77.7", "8888"]
+    images = [png_bytes(draw_number(text)) for text in texts]
+    expected = [p.text for p in Recognizer.from_file(model_file).predict(images)]
+    process = InferenceProcess(config(model_file))
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            batches = [[images[i], images[(i + 3) % 8]] for i in range(8)] * 3
+            replies = list(pool.map(process.read, batches))
+    finally:
+        process.close()
+    for batch_index, reply in enumerate(replies):
+        i = batch_index % 8
+        assert [reading.text for reading in reply] == [expected[i], expected[(i + 3) % 8]]
+    with pytest.raises(InferenceProcessError, match="closed"):
+        process.read(images[:1])
