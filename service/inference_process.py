@@ -2,11 +2,11 @@
 
 Decoding, normalizing and the model are CPU work done under Python's global interpreter lock. In
 the web worker they took turns with the event loop, the middleware and the log, so one worker
-used little more than one core however many it had. The worker therefore starts one child
-process (``spawn``: a fresh interpreter, no inherited threads) that loads the same model file and
-reads batches for it: the child's batcher thread in the worker sends every upload waiting (bytes,
-or the path of BentoML's temporary file) through a pipe and gets one :class:`Reading` per upload
-back.
+used little more than one core however many it had. The worker therefore starts child processes
+(``DIGITIFY_INFERENCE_PROCESSES``; ``spawn``: a fresh interpreter, no inherited threads), each of
+which loads the same model file and reads batches for it: each child's batcher thread in the
+worker sends every upload waiting (bytes, or the path of BentoML's temporary file) through a pipe
+and gets one :class:`Reading` per upload back.
 
 What the child cannot read is a reading too (the error and its HTTP status, as
 ``service.inference.prepare`` decided), never an exception. A failure of the model on one batch
@@ -22,6 +22,8 @@ import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+
+import torch
 
 from models.recognizer import Recognizer
 from service.image_store import ImageStore
@@ -155,8 +157,6 @@ class InferenceProcess:
 def serve(connection: Connection, config: InferenceConfig) -> None:
     """The child: load the model, then read batches until the parent closes the pipe."""
     try:
-        import torch
-
         torch.set_num_threads(config.torch_threads)
         recognizer = Recognizer.from_file(config.model_file, model_version=config.model_version)
         store = ImageStore(config.image_store) if config.image_store else None
@@ -182,7 +182,11 @@ def read_batch(
     """Prepare every upload, keep the readable ones' images, read them in one model call."""
     prepared: list[PreparedImage] = []
     for upload in uploads:
-        data = upload.read_bytes() if isinstance(upload, Path) else upload
+        try:
+            data = upload.read_bytes() if isinstance(upload, Path) else upload
+        except OSError as exc:  # BentoML's temporary file is gone: this upload fails, not the batch
+            prepared.append(PreparedImage(0, "", error=InputError(f"the upload could not be read ({exc.strerror})")))
+            continue
         prepared.append(prepare(data, max_bytes))
         if prepared[-1].error is None and store is not None:
             store.keep(prepared[-1].sha256, data)

@@ -32,7 +32,8 @@ def test_readings_match_the_model_in_process_and_bad_uploads_say_why(model_file,
     blank = png_bytes(draw_number(""))
     process = InferenceProcess(config(model_file, image_store=str(tmp_path / "images")))
     try:
-        readings = process.read([images[0], upload_file, images[2], b"not an image", blank, b"x" * 70_000])
+        uploads = [images[0], upload_file, images[2], b"not an image", blank, b"x" * 70_000, tmp_path / "gone.png"]
+        readings = process.read(uploads)
     finally:
         process.close()
     expected = Recognizer.from_file(model_file).predict([images[0], images[1], images[2]])
@@ -42,8 +43,9 @@ def test_readings_match_the_model_in_process_and_bad_uploads_say_why(model_file,
         assert reading.confidence == pytest.approx(alone.confidence, abs=1e-6)
         assert list(reading.char_confidences) == pytest.approx(alone.char_confidences, abs=1e-6)
         assert reading.width > 0 and reading.height > 0 and len(reading.sha256) == 64
-    not_image, empty, too_large = readings[3:]
-    assert (not_image.status, empty.status, too_large.status) == (400, 422, 413)
+    not_image, empty, too_large, gone = readings[3:]
+    assert (not_image.status, empty.status, too_large.status, gone.status) == (400, 422, 413, 400)
+    assert "could not be read" in gone.error
     assert "not a readable image" in not_image.error and "no number found" in empty.error
     assert too_large.input_error is not None and too_large.input_error.status == 413
     kept = sorted(path.name for path in (tmp_path / "images").rglob("*") if path.is_file())
