@@ -4,7 +4,8 @@ The parser (the one Starlette uses) reads each byte once and caps every part hea
 ``python_multipart``'s default size and count, so a hostile header costs linear time and is refused
 after a few kilobytes. The checker stops at the first part that breaks a rule: a name other than
 the route's field, a text value instead of a file, or one part more than the route allows.
-What it accepted it keeps: ``files`` holds each part's bytes, in order, so the upload is parsed once.
+Asked to (``keep_files``), it keeps what it accepted: ``files`` holds each part's bytes, in order,
+so the route that reads them needs no second parse.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def boundary_of(parameters: str) -> bytes | None:
 class MultipartChecker:
     """Feed a multipart body in chunks; it raises MultipartRejectedError at the first broken rule."""
 
-    def __init__(self, parameters: str, field: str, max_parts: int, too_many: str) -> None:
+    def __init__(self, parameters: str, field: str, max_parts: int, too_many: str, keep_files: bool = False) -> None:
         boundary = boundary_of(parameters)
         if boundary is None:
             raise MultipartRejectedError("the multipart content type has no boundary")
@@ -47,20 +48,18 @@ class MultipartChecker:
         self._disposition: bytes | None = None
         self._data = bytearray()
         self.files: list[bytes] = []
+        callbacks = {
+            "on_part_begin": self._part_begin,
+            "on_header_field": self._header_field_data,
+            "on_header_value": self._header_value_data,
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_end": self._end,
+        }
+        if keep_files:
+            callbacks |= {"on_part_data": self._part_data, "on_part_end": self._part_end}
         try:
-            self._parser = MultipartParser(
-                boundary,
-                {
-                    "on_part_begin": self._part_begin,
-                    "on_header_field": self._header_field_data,
-                    "on_header_value": self._header_value_data,
-                    "on_header_end": self._header_end,
-                    "on_headers_finished": self._headers_finished,
-                    "on_part_data": self._part_data,
-                    "on_part_end": self._part_end,
-                    "on_end": self._end,
-                },
-            )
+            self._parser = MultipartParser(boundary, callbacks)
         except ValueError as exc:
             raise MultipartRejectedError(f"the multipart boundary is unusable: {exc}") from exc
 

@@ -4,10 +4,10 @@ Uploads (bytes, or the path of BentoML's temporary file) go to the worker's one 
 which has a thread per inference process: whichever is free sends whatever waits to its process
 (``service.inference_process``: checks, decoding, normalization, keeping the image when
 ``DIGITIFY_KEEP_IMAGES`` says so, the model), so the web worker's event loop never waits on that
-CPU work. Each answer's log row is durable in the
-spool before the answer leaves. Bad input is not an exception here: it comes back as a
-:class:`Refusal` holding the 4xx to answer and the id of its log row; so does a batch the
-inference process failed on (503: it is started again, the client may retry).
+CPU work. Each answer's log row is durable in the spool before the answer leaves. Bad input is
+not an exception here: it comes back as a :class:`Refusal` holding the 4xx to answer and the id
+of its log row; so does a batch the inference process failed on (503: it is started again, the
+client may retry).
 """
 
 from __future__ import annotations

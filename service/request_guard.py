@@ -6,10 +6,11 @@ body, never buffering more than the limit) and empty bodies, then checks the bod
 multipart uploads with python-multipart's streaming parser (``service.multipart_check``: bounded
 part headers, at most as many parts as the route takes, only file parts in the route's field),
 JSON bodies with ``json`` (too deep a nesting is a 400, not a crash). Then it replays the body
-to the application, and puts the uploaded files it parsed in the scope (:func:`uploads_of`), so a
-route need not parse them again. While the log spool is at its cap, prediction routes answer 503 before
-reading anything. What it refuses on a prediction route is logged as a rejected prediction,
-like any other bad input; ``/preview`` and ``/auth/*`` are checked the same way but never logged.
+to the application; for a route that asks (``/predict``) it also puts the uploaded files it parsed
+in the scope (:func:`uploads_of`), so that route need not parse them again. While the log spool
+is at its cap, prediction routes answer 503 before reading anything. What it refuses on a
+prediction route is logged as a rejected prediction, like any other bad input; ``/preview`` and
+``/auth/*`` are checked the same way but never logged.
 """
 
 from __future__ import annotations
@@ -44,16 +45,21 @@ SPOOL_FULL = (
 
 @dataclass(frozen=True)
 class Rule:
-    """What one guarded route accepts: its content type, kind of upload and field, and whether refusals are logged."""
+    """What one guarded route accepts: its content type, kind of upload and field, and whether refusals are logged.
+
+    ``hands_on_files``: the route reads the uploaded files from the scope (``uploads_of``) instead of
+    parsing the body again; only then are they kept.
+    """
 
     content_type: str
     kind: str
     field: str
     logged: bool = True
+    hands_on_files: bool = False
 
 
 ROUTES = {
-    "/predict": Rule(MULTIPART, SINGLE, "image"),
+    "/predict": Rule(MULTIPART, SINGLE, "image", hands_on_files=True),
     "/predict_base64": Rule(JSON, SINGLE, "image"),
     "/predict_batch": Rule(MULTIPART, BATCH, "images"),
     "/predict_async": Rule(MULTIPART, TASK, "images"),
@@ -190,7 +196,7 @@ class RequestGuard:
         if rule.content_type == MULTIPART:
             max_parts, too_many = part_limit(settings, rule.kind)
             try:
-                checker = MultipartChecker(parameters, rule.field, max_parts, too_many)
+                checker = MultipartChecker(parameters, rule.field, max_parts, too_many, keep_files=rule.hands_on_files)
             except MultipartRejectedError as exc:
                 return b"", None, (exc.status, str(exc), declared)
         chunks: list[bytes] = []
@@ -217,7 +223,7 @@ class RequestGuard:
             return b"", None, (exc.status, str(exc), size)
         body = b"".join(chunks)
         if checker is not None:
-            return body, checker.files, None
+            return body, checker.files if rule.hands_on_files else None, None
         problem = check_json(body, rule.field)
         if problem is not None:
             return b"", None, (400, problem, len(body))
