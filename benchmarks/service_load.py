@@ -8,24 +8,27 @@
 
 By default everything is throw-away and real: an MLflow registry holding the released model
 (``--model``) as champion, the BentoML model store it is imported into, ``bentoml serve``, and a
-PostgreSQL cluster when the backend is PostgreSQL. In one run it measures:
+PostgreSQL cluster when the backend is PostgreSQL. After a 3-second warm-up it measures
+``--rounds`` rounds, each of them:
 
 - ``in_process``: the same model file on the same images, in this process: end-to-end images/s
   (PNG bytes -> preprocessing -> model in batches of 64 -> text, all cores) and the CPU time it
   spends per image, and the batch-1 model time plus preprocessing of one image (the floor for one
-  client's latency); measured before the HTTP runs and again after them (``in_process_after``),
-  because a shared machine's speed drifts within minutes: the ratios use the faster of the two;
-- ``http``: ``POST /predict`` driven by ``wrk`` (Debian package, installed by ``scripts/setup.sh``;
-  it costs far less CPU than a Python client) with one connection, then with ``--connections``;
+  client's latency);
+- ``concurrent``, right after: ``POST /predict`` driven by ``wrk`` (Debian package, installed by
+  ``scripts/setup.sh``; it costs far less CPU than a Python client) with ``--connections``:
   requests/s, latency percentiles, errors, and the CPU time the whole service (web worker and
-  inference processes) spends per request under that load (``cpu_ms_per_request``: less noisy
-  than requests/s on a shared machine, and comparable with the in-process CPU time per image);
-- ``http.livez_requests_per_s``: ``GET /livez`` with as many connections: the HTTP stack alone
-  (BentoML, every middleware, no work), the ceiling no prediction route can pass;
-- ``log_rows``: the prediction log holds exactly one row per request sent;
-- ``ratio``: HTTP requests/s at ``--connections`` over the in-process end-to-end images/s, the
-  one-client p50 over the in-process floor, ``/livez`` requests/s over the in-process images/s,
-  and the service's CPU per request over the in-process CPU per image.
+  inference processes) spends per request (``cpu_ms_per_request``, comparable with the in-process
+  CPU time per image);
+- ``one_connection``: the same with one connection;
+- ``ratio``: that round's HTTP requests/s over its in-process images/s, its one-client p50 over its
+  floor, and the service's CPU per request over the in-process CPU per image.
+
+A shared machine's speed drifts by a third within minutes, so each ratio compares measurements
+taken back to back, and the top-level ``ratio`` gives the median of the rounds with the lowest
+and highest. Then ``livez_requests_per_s`` (``GET /livez`` with as many connections: the HTTP
+stack alone, the ceiling no prediction route can pass) and ``log_rows``: the prediction log holds
+exactly one row per request sent.
 
 The outage run (a Python client, since it counts every answer) stops PostgreSQL during load and
 starts it again, then checks for server errors and lost rows.
@@ -208,46 +211,67 @@ def service_cpu_seconds(pid: int | None) -> float | None:
     return total
 
 
-def measure(url: str, admin_token: str, images: list[bytes], args: argparse.Namespace, pid: int | None) -> dict:
-    """Load with one wrk connection, then ``--connections``; rows checked; the service's CPU per request."""
+def measure(
+    url: str, admin_token: str, images: list[bytes], args: argparse.Namespace, pid: int | None, model: Path
+) -> dict:
+    """``--rounds`` rounds of: the model in-process, then ``--connections`` wrk connections, then one; rows checked."""
     username, token = fresh_user(url)
+    rounds = []
     with tempfile.TemporaryDirectory(prefix="digitify-wrk-") as folder:
         bodies = []
         for index, png in enumerate(images):
             bodies.append(Path(folder) / f"body-{index}.bin")
             bodies[-1].write_bytes(multipart_body(png))
-        warm_up = run_wrk(url, token, bodies, args.connections, 3)
-        single = run_wrk(url, token, bodies, 1, args.seconds)
-        cpu_before = service_cpu_seconds(pid)
-        concurrent = run_wrk(url, token, bodies, args.connections, args.seconds)
-        cpu_after = service_cpu_seconds(pid)
-    if cpu_before is not None and cpu_after is not None:
-        concurrent["cpu_ms_per_request"] = round(1000 * (cpu_after - cpu_before) / max(concurrent["completed"], 1), 3)
+        sent = run_wrk(url, token, bodies, args.connections, 3)["sent"]  # warm-up
+        for _ in range(args.rounds):
+            reference = in_process(model, images)
+            cpu_before = service_cpu_seconds(pid)
+            concurrent = run_wrk(url, token, bodies, args.connections, args.seconds)
+            cpu_after = service_cpu_seconds(pid)
+            if cpu_before is not None and cpu_after is not None:
+                cpu_ms = 1000 * (cpu_after - cpu_before) / max(concurrent["completed"], 1)
+                concurrent["cpu_ms_per_request"] = round(cpu_ms, 3)
+            single = run_wrk(url, token, bodies, 1, args.seconds)
+            sent += concurrent["sent"] + single["sent"]
+            rounds.append(
+                {
+                    "in_process": reference,
+                    "concurrent": concurrent,
+                    "one_connection": single,
+                    "ratio": round_ratios(reference, concurrent, single),
+                }
+            )
     probe_rps = run_wrk_probe(url, args.connections, max(5, args.seconds // 2))
-    sent = warm_up["sent"] + single["sent"] + concurrent["sent"]
     rows = logged_rows(url, admin_token, username, sent)
     return {
-        "http": {"one_connection": single, "concurrent": concurrent, "livez_requests_per_s": probe_rps},
+        "rounds": rounds,
+        "livez_requests_per_s": probe_rps,
+        "errors": sum(r["concurrent"]["errors"] + r["one_connection"]["errors"] for r in rounds),
         "log_rows": {"requests_sent": sent, "rows": rows, "rows_equal_requests": rows == sent},
+        "ratio": summary(rounds),
     }
 
 
-def ratios(report: dict) -> dict:
-    """HTTP against in-process: the faster in-process measurement of the run (the stricter comparison)."""
-    before, after = report["in_process"], report["in_process_after"]
-    images_per_s = max(before["end_to_end_images_per_s"], after["end_to_end_images_per_s"])
-    floor_ms = min(before["one_image_floor_ms"], after["one_image_floor_ms"])
-    http = report["http"]
+def round_ratios(reference: dict, concurrent: dict, single: dict) -> dict:
+    """One round's HTTP figures over the in-process ones measured just before them."""
     result = {
-        "in_process_images_per_s_used": images_per_s,
-        "http_rps_over_in_process_images_per_s": round(http["concurrent"]["requests_per_s"] / images_per_s, 3),
-        "one_client_p50_over_floor": round(http["one_connection"]["p50_ms"] / floor_ms, 2),
-        "livez_rps_over_in_process_images_per_s": round(http["livez_requests_per_s"] / images_per_s, 3),
+        "http_rps_over_in_process_images_per_s": round(
+            concurrent["requests_per_s"] / reference["end_to_end_images_per_s"], 3
+        ),
+        "one_client_p50_over_floor": round(single["p50_ms"] / reference["one_image_floor_ms"], 2),
     }
-    cpu = http["concurrent"].get("cpu_ms_per_request")
+    cpu = concurrent.get("cpu_ms_per_request")
     if cpu is not None:
-        per_image = min(before["cpu_ms_per_image"], after["cpu_ms_per_image"])
-        result["service_cpu_per_request_over_in_process_cpu_per_image"] = round(cpu / per_image, 2)
+        result["service_cpu_per_request_over_in_process_cpu_per_image"] = round(cpu / reference["cpu_ms_per_image"], 2)
+    return result
+
+
+def summary(rounds: list[dict]) -> dict:
+    """The median of each round's ratio, with the lowest and the highest."""
+    result: dict = {"rounds": len(rounds)}
+    for key in rounds[0]["ratio"]:
+        values = [r["ratio"][key] for r in rounds]
+        result[key] = {"median": statistics.median(values), "min": min(values), "max": max(values)}
     return result
 
 
@@ -334,7 +358,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--image-count", type=int, default=64)
     parser.add_argument("--url", help="benchmark a running server (serving --model) instead of starting one")
     parser.add_argument("--admin", help="USER:PASSWORD of an admin of --url")
-    parser.add_argument("--seconds", type=int, default=20, help="length of each wrk run")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of in-process, then HTTP measurements")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--keep-images", action="store_true", help="keep every image, as ./scripts/run.sh does")
     parser.add_argument("--outage", action="store_true", help="also run load with PostgreSQL stopped and restarted")
@@ -342,6 +367,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--outage-after", type=float, default=2.0)
     parser.add_argument("--outage-seconds", type=float, default=4.0)
     args = parser.parse_args(argv)
+    if args.rounds < 1 or args.seconds < 1:
+        parser.error("--rounds and --seconds must be at least 1")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: `bash scripts/setup.sh` installs it (Debian package wrk)")
     images = load_images(args.images, args.image_count)
@@ -350,14 +377,11 @@ def main(argv: list[str] | None = None) -> None:
         "images": len(images),
         "mean_image_bytes": round(statistics.mean(len(png) for png in images)),
         "cores": os.cpu_count(),
-        "in_process": in_process(args.model, images),
     }
 
     if args.url:
         user, _, password = (args.admin or ":").partition(":")
-        report |= measure(args.url, login(args.url, user, password), images, args, None)
-        report["in_process_after"] = in_process(args.model, images)
-        report["ratio"] = ratios(report)
+        report |= measure(args.url, login(args.url, user, password), images, args, None, args.model)
         print(json.dumps(report, indent=2))
         return
 
@@ -381,7 +405,7 @@ def main(argv: list[str] | None = None) -> None:
             try:
                 admin_token = login(server.url, *ADMIN)
                 report["backend"] = args.backend
-                report |= measure(server.url, admin_token, images, args, server.process.pid)
+                report |= measure(server.url, admin_token, images, args, server.process.pid, args.model)
                 if args.outage:
                     if postgres is None or args.backend != "postgresql":
                         raise SystemExit("--outage needs --backend postgresql")
@@ -391,8 +415,6 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             if postgres is not None:
                 postgres.remove()
-    report["in_process_after"] = in_process(args.model, images)
-    report["ratio"] = ratios(report)
     print(json.dumps(report, indent=2))
 
 

@@ -1,12 +1,11 @@
-"""Continuous batching of model calls inside one worker: concurrent requests share one model call.
+"""Continuous batching of blocking calls on one thread: the calls of concurrent callers become one.
 
-Requests hand their images to :class:`ModelBatcher` and await the answers. One thread runs the
-model (in the service: hands the batch to ``service.inference_process``): whenever it is free it
-takes every image waiting (up to ``max_batch``) and reads them in one call, so under load batches
-grow by themselves and an idle service answers a lone request at once, with no batching window to
-wait out. This replaces BentoML's adaptive batching of an internal route, which in BentoML 1.4 is
-reached through an HTTP call back into the same process: that round trip (JSON and base64 of every
-image, a second pass through the middleware) cost more than the model itself.
+Callers hand their items to :class:`ModelBatcher` and await the answers. One thread runs the
+call: whenever it is free it takes every item waiting (up to ``max_batch``) and runs them in one
+call, so under load batches grow by themselves and a lone caller is served at once, with no
+batching window to wait out. The service's spool writer is one (``service.logbook``: the log
+rows of every request waiting go in one commit). The model itself is batched the same way by
+``service.inference_pool``, from the event loop, since it runs in other processes.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class _Job(Generic[Item, Answer]):
-    """One caller's images and the future its answers go to."""
+    """One caller's items and the future its answers go to."""
 
     items: Sequence[Item]
     future: asyncio.Future[list[Answer]]
@@ -35,38 +33,24 @@ class _Job(Generic[Item, Answer]):
 
 
 class BatcherClosedError(RuntimeError):
-    """The batcher was closed: no model thread is left to answer."""
+    """The batcher was closed: its thread is stopped."""
 
 
 class ModelBatcher(Generic[Item, Answer]):
-    """Runs a model on the images of all waiting callers at once, one thread per model given.
-
-    ``run_model`` is one callable, or several (say, one per inference process): each gets its own
-    thread, and whichever is free takes what waits. Nothing here is specific to models: the
-    prediction log's spool writes go through one too (``name`` tells the threads apart).
-    """
+    """Runs ``run_model`` in one thread (called ``name``) on the items of all waiting callers at once."""
 
     def __init__(
-        self,
-        run_model: Callable[[list[Item]], list[Answer]] | Sequence[Callable[[list[Item]], list[Answer]]],
-        max_batch: int = 64,
-        name: str = "digitify-model",
+        self, run_model: Callable[[list[Item]], list[Answer]], max_batch: int = 64, name: str = "digitify-model"
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
-        runners = [run_model] if callable(run_model) else list(run_model)
-        if not runners:
-            raise ValueError("at least one model is needed")
+        self.run_model = run_model
         self.max_batch = max_batch
         self._jobs: deque[_Job[Item, Answer]] = deque()
         self._wake = threading.Condition()
         self._closed = False
-        self._threads = [
-            threading.Thread(target=self._serve, args=(runner,), name=f"{name}-{index}", daemon=True)
-            for index, runner in enumerate(runners)
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
 
     async def infer(self, items: Sequence[Item]) -> list[Answer]:
         """Read ``items`` (one answer each, in order), sharing a model call with whoever else waits."""
@@ -76,22 +60,20 @@ class ModelBatcher(Generic[Item, Answer]):
         job = _Job(items, loop.create_future(), loop)
         with self._wake:
             if self._closed:
-                raise BatcherClosedError("the model is shut down")
+                raise BatcherClosedError("the batcher is shut down")
             self._jobs.append(job)
             self._wake.notify()
         return await job.future
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop the model threads once the jobs already queued are answered."""
+        """Stop the thread once the jobs already queued are answered."""
         with self._wake:
             self._closed = True
-            self._wake.notify_all()
-        deadline = time.monotonic() + timeout
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+            self._wake.notify()
+        self._thread.join(timeout)
 
     def _take(self) -> list[_Job[Item, Answer]] | None:
-        """Wait for jobs; take whole jobs until ``max_batch`` images (at least one job). None once closed and empty."""
+        """Wait for jobs; take whole jobs until ``max_batch`` items (at least one job). None once closed and empty."""
         with self._wake:
             while not self._jobs and not self._closed:
                 self._wake.wait()
@@ -105,14 +87,14 @@ class ModelBatcher(Generic[Item, Answer]):
                 count += len(job.items)
             return taken
 
-    def _serve(self, run_model: Callable[[list[Item]], list[Answer]]) -> None:
-        """A model thread: take what waits, run it as one batch, hand each caller its answers."""
+    def _serve(self) -> None:
+        """The thread: take what waits, run it as one batch, hand each caller its answers."""
         while (jobs := self._take()) is not None:
             items = [item for job in jobs for item in job.items]
             try:
-                answers = run_model(items)
-            except Exception as error:  # a model failure fails these callers, not the thread
-                logger.exception("the model failed on a batch of %d items", len(items))
+                answers = self.run_model(items)
+            except Exception as error:  # a failure fails these callers, not the thread
+                logger.exception("%s failed on a batch of %d items", self._thread.name, len(items))
                 _hand_back([(job, None, error) for job in jobs])
                 continue
             outcomes, start = [], 0

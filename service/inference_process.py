@@ -4,9 +4,14 @@ Decoding, normalizing and the model are CPU work done under Python's global inte
 the web worker they took turns with the event loop, the middleware and the log, so one worker
 used little more than one core however many it had. The worker therefore starts child processes
 (``DIGITIFY_INFERENCE_PROCESSES``; ``spawn``: a fresh interpreter, no inherited threads), each of
-which loads the same model file and reads batches for it: each child's batcher thread in the
-worker sends every upload waiting (bytes, or the path of BentoML's temporary file) through a pipe
-and gets one :class:`Reading` per upload back.
+which loads the same model file and reads batches for it: the worker's ``service.inference_pool``
+sends every upload waiting (bytes, or the path of BentoML's temporary file) through a pipe and
+gets one :class:`Reading` per upload back.
+
+An upload sent with its :class:`LogContext` gets its prediction-log row written by the child, in
+one durable spool commit per batch, before the readings go back. The answer's row is safe before
+the answer leaves, as ever, and a request costs no hand-off to a spool writer thread in the worker
+(on a small virtual machine each wake-up of another thread cost a few tenths of a millisecond).
 
 What the child cannot read is a reading too (the error and its HTTP status, as
 ``service.inference.prepare`` decided), never an exception. A failure of the model on one batch
@@ -19,15 +24,19 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from models.recognizer import Recognizer
 from service.image_store import ImageStore
 from service.inference import InputError, PreparedImage, prepare
+from service.logbook import log_row, to_spool_row
+from service.spool import Spool
 
 logger = logging.getLogger(__name__)
 START_TIMEOUT_S = 120.0
@@ -37,15 +46,47 @@ class InferenceProcessError(RuntimeError):
     """The inference process failed on a batch (it died, or the model raised)."""
 
 
+class InferenceProcessDiedError(InferenceProcessError):
+    """The inference process died, or is closed: the batch it held is lost, and it must be started again."""
+
+
 @dataclass(frozen=True)
 class InferenceConfig:
-    """What the child needs: the model file, its version label, threads, the upload limit, where to keep images."""
+    """What the child needs: the model file, its version label, threads, the upload limit, where to keep images.
+
+    ``spool_path``: the prediction log's spool, where the child writes the rows of uploads sent
+    with a :class:`LogContext`.
+    """
 
     model_file: Path
     model_version: str
     torch_threads: int
     max_upload_bytes: int
     image_store: str | None = None
+    spool_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class LogContext:
+    """Where a reading goes in the prediction log: its row id, who asked, on which route, since when.
+
+    ``started`` is ``time.perf_counter()`` when the request arrived: the system's monotonic clock,
+    the same in every process, so the child can tell the request's latency.
+    """
+
+    log_id: str
+    username: str | None
+    endpoint: str
+    started: float
+    batch_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One upload to read (bytes, or the path of BentoML's temporary file), and its log context if it is logged."""
+
+    data: bytes | Path
+    log: LogContext | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +114,7 @@ class Reading:
 
 
 class InferenceProcess:
-    """The parent's handle on the child: ``read`` sends a batch and waits for its readings (one caller at a time)."""
+    """The parent's handle on one child: ``send`` it a batch, ``receive`` the readings (``read`` does both)."""
 
     def __init__(self, config: InferenceConfig, wait: bool = True) -> None:
         self.config = config
@@ -81,6 +122,7 @@ class InferenceProcess:
         self._lock = threading.Lock()
         self._process: multiprocessing.process.BaseProcess | None = None
         self._connection: Connection | None = None
+        self._closed = False
         self._launch()
         if wait:
             self.wait_ready()
@@ -111,23 +153,58 @@ class InferenceProcess:
         if ready != "ready":
             raise InferenceProcessError(f"the inference process could not start: {ready}")
 
-    def read(self, uploads: list[bytes | Path]) -> list[Reading]:
-        """Read a batch of uploads in the child; raises InferenceProcessError if it fails on them."""
-        with self._lock:
-            if self._connection is None:
-                raise InferenceProcessError("the inference process is closed")
-            try:
-                self._connection.send(uploads)
-                reply = self._connection.recv()
-            except (EOFError, OSError) as exc:
-                self._replace()
-                raise InferenceProcessError("the inference process died while reading this batch") from exc
+    def fileno(self) -> int:
+        """The parent's end of the pipe: readable once the child has answered, or has died."""
+        if self._connection is None:
+            raise InferenceProcessDiedError("the inference process is closed")
+        return self._connection.fileno()
+
+    def send(self, uploads: list[Upload]) -> None:
+        """Hand the (idle) child a batch of uploads."""
+        if self._connection is None:
+            raise InferenceProcessDiedError("the inference process is closed")
+        try:
+            self._connection.send(uploads)
+        except OSError as exc:
+            raise InferenceProcessDiedError("the inference process died before reading this batch") from exc
+
+    def receive(self) -> list[Reading]:
+        """The readings of the batch sent, their log rows spooled.
+
+        Raises InferenceProcessDiedError if the child died, InferenceProcessError if it failed on the batch.
+        """
+        if self._connection is None:
+            raise InferenceProcessDiedError("the inference process is closed")
+        try:
+            reply = self._connection.recv()
+        except (EOFError, OSError) as exc:
+            raise InferenceProcessDiedError("the inference process died while reading this batch") from exc
         if isinstance(reply, str):
             raise InferenceProcessError(reply)
         return reply
 
-    def _replace(self) -> None:
-        """Start a new child in place of a dead one (the lock is held); the next batch goes to it."""
+    def read(self, uploads: list[Upload]) -> list[Reading]:
+        """Send a batch and wait for its readings, for a caller without an event loop; a dead child is restarted."""
+        with self._lock:
+            try:
+                self.send(uploads)
+                return self.receive()
+            except InferenceProcessDiedError:
+                self._restart()
+                raise
+
+    def restart(self) -> None:
+        """Start a new child in place of a dead one and wait for its model (nothing once closed).
+
+        Raises InferenceProcessError if the new child cannot start either.
+        """
+        with self._lock:
+            self._restart()
+
+    def _restart(self) -> None:
+        """``restart`` with the lock held."""
+        if self._closed:
+            return
         code = self._process.exitcode if self._process is not None else None
         logger.error("the inference process died (exit code %s); starting a new one", code)
         self._stop()
@@ -136,6 +213,7 @@ class InferenceProcess:
             self.wait_ready()
         except InferenceProcessError as exc:
             logger.error("the new inference process did not start: %s", exc)
+            raise
 
     def _stop(self) -> None:
         """Close the pipe (the child exits at its end) and reap the child."""
@@ -149,31 +227,72 @@ class InferenceProcess:
         self._process = self._connection = None
 
     def close(self) -> None:
-        """Stop the child."""
+        """Stop the child for good."""
         with self._lock:
+            self._closed = True
             self._stop()
 
 
 def serve(connection: Connection, config: InferenceConfig) -> None:
-    """The child: load the model, then read batches until the parent closes the pipe."""
+    """The child: load the model, then read batches (and spool their log rows) until the parent closes the pipe."""
     try:
         torch.set_num_threads(config.torch_threads)
         recognizer = Recognizer.from_file(config.model_file, model_version=config.model_version)
         store = ImageStore(config.image_store) if config.image_store else None
+        spool = Spool(config.spool_path) if config.spool_path else None
     except Exception as exc:  # the parent reports it and refuses to start
         connection.send(f"{type(exc).__name__}: {exc}")
         return
     connection.send("ready")
     while True:
         try:
-            uploads = connection.recv()
+            uploads: list[Upload] = connection.recv()
         except (EOFError, OSError):
             return
         try:
-            connection.send(read_batch(recognizer, store, uploads, config.max_upload_bytes))
-        except Exception as exc:  # a model failure fails this batch, not the process
-            logging.getLogger(__name__).exception("the model failed on a batch of %d uploads", len(uploads))
+            readings = read_batch(recognizer, store, [upload.data for upload in uploads], config.max_upload_bytes)
+            spool_rows(spool, uploads, readings, config.model_version)
+        except Exception as exc:  # a failure fails this batch, not the process
+            logging.getLogger(__name__).exception("could not read a batch of %d uploads", len(uploads))
             connection.send(f"the model failed: {type(exc).__name__}: {exc}")
+        else:
+            connection.send(readings)
+
+
+def spool_rows(spool: Spool | None, uploads: list[Upload], readings: list[Reading], model_version: str) -> None:
+    """Write the log rows of the uploads sent with a log context, in one durable spool commit."""
+    rows = [
+        to_spool_row(log_row_of(reading, upload.log, model_version))
+        for upload, reading in zip(uploads, readings, strict=True)
+        if upload.log is not None
+    ]
+    if rows and spool is None:
+        raise RuntimeError("uploads to log, but the inference process has no spool")
+    if spool is not None:
+        spool.append(rows)
+
+
+def log_row_of(outcome: Reading | InputError, context: LogContext, model_version: str) -> dict[str, Any]:
+    """The prediction-log row of one upload's reading, or of a request refused before any image was read."""
+    image = outcome.image() if isinstance(outcome, Reading) else PreparedImage(0, "")
+    error = str(outcome) if isinstance(outcome, InputError) else outcome.error
+    answer = outcome if isinstance(outcome, Reading) and outcome.error is None else None
+    return log_row(
+        log_id=context.log_id,
+        username=context.username,
+        endpoint=context.endpoint,
+        model_version=model_version,
+        latency_ms=(time.perf_counter() - context.started) * 1000,
+        error=error,
+        text=answer.text if answer else None,
+        confidence=answer.confidence if answer else None,
+        char_confidences=list(answer.char_confidences) if answer else None,
+        batch_id=context.batch_id,
+        image_width=image.width,
+        image_height=image.height,
+        image_bytes=image.nbytes if image.sha256 else None,
+        image_sha256=image.sha256 or None,
+    )
 
 
 def read_batch(

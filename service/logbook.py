@@ -5,7 +5,9 @@ or lost to, a database outage. Concurrent callers share one spool commit (group 
 first to arrive writes the rows of everyone waiting in one transaction, so under load the
 spool's fsync is paid once per group rather than once per prediction. Request handlers call
 ``record_async``: one writer thread commits for every caller waiting and wakes each event loop
-once per commit, so no worker thread is held per request. A daemon thread flushes
+once per commit, so no worker thread is held per request. The rows of readings are spooled by the
+inference process that read them (``service.inference_process``), which the worker then counts
+(``count_spooled``); what goes through ``record_async`` is the refusals without a reading. A daemon thread flushes
 the spool in batches with an idempotent insert (``ON CONFLICT DO NOTHING`` on the row id) and
 retries with back-off while the database is unreachable; after a wake-up it lingers a quarter of a
 second so the rows of many predictions reach the database in one insert and one commit.
@@ -183,6 +185,12 @@ class Logbook:
         if self._writer is None:
             raise RuntimeError("the spool writer is not started")
         await self._writer.infer(list(rows))
+
+    def count_spooled(self, rows: int) -> None:
+        """Count rows another process (an inference process) committed to this log's spool, and wake the flusher."""
+        with self._commit:
+            self._spooled += rows
+        self._wake.set()
 
     def _append(self, rows: list[dict[str, Any]]) -> list[None]:
         """The writer thread's call: one durable commit of all the rows waiting."""

@@ -1,9 +1,10 @@
 """The FastAPI app mounted on the BentoML service: uploads, accounts, corrections, admin queries, docs and the web UI.
 
-``POST /predict`` lives here, not behind BentoML's IO layer: the request guard has already checked
-the multipart body and parsed its one file (``service.request_guard.uploads_of``), so the route
-hands those bytes straight to the worker's ``Predictor`` and answers its JSON, with no second parse,
-no temporary file and no validation of a model BentoML would build only to take apart again.
+``POST /predict`` is declared here, not behind BentoML's IO layer: the request guard has already
+checked the multipart body and parsed its one file (``service.request_guard.uploads_of``), so the
+worker's ``Predictor`` reads those bytes with no second parse, no temporary file and no validation
+of a model BentoML would build only to take apart again. ``service.predict_route`` answers it from
+the innermost middleware, before the routers; the declaration here documents it.
 
 ``/auth/register`` and ``/auth/login`` are public, throttled per client address and per
 username, and hash passwords on their own threads (``service.auth_throttle``); ``/auth/me``
@@ -14,7 +15,6 @@ exist; the Swagger UI of the whole service then lives at ``/docs``.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -45,8 +45,7 @@ from service.corrections import (
     submit,
 )
 from service.image_store import SHA256
-from service.predictor import Refusal
-from service.request_guard import uploads_of
+from service.predict_route import predict_answer
 from service.runtime import RESERVED_NAMES, Runtime, RuntimeNotReadyError, current
 from service.schemas import PredictionResult
 from service.tables import CORRECTION_ACCEPTED, CORRECTION_REJECTED, OUTCOME_OK
@@ -298,18 +297,14 @@ REFUSED = {"description": "the image could not be read: `{error, log_id}`"}
     responses={400: REFUSED, 413: REFUSED, 415: REFUSED, 422: REFUSED},
     openapi_extra={"requestBody": UPLOAD_BODY},
 )
-async def predict(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Response:
-    """Read the number in an uploaded image (multipart form field ``image``)."""
-    started = time.perf_counter()
-    uploads = uploads_of(request.scope)
-    if not uploads or rt.predictor is None:
-        raise HTTPException(503, "the service is starting")
-    account = account_of(request.scope)
-    username = account.username if account is not None else None
-    outcome = await rt.predictor.predict_one(uploads[0], "predict", username, started)
-    if isinstance(outcome, Refusal):
-        return JSONResponse(outcome.body(), status_code=outcome.error.status)
-    return Response(outcome.model_dump_json(), media_type="application/json")
+async def predict(request: Request) -> Response:
+    """Read the number in an uploaded image (multipart form field ``image``).
+
+    ``service.predict_route.PredictRoute`` answers this route before the routers are reached; this
+    declaration documents it and serves it wherever that middleware is not installed.
+    """
+    status, body = await predict_answer(request.scope)
+    return Response(body, status_code=status, media_type="application/json")
 
 
 class CorrectionRequest(BaseModel):

@@ -2,7 +2,7 @@
 
 Routes (the prediction routes need a bearer token, see ``service.auth_middleware``):
 
-- ``POST /predict``: multipart upload, field ``image`` (a lean route of ``service.routes``, see there).
+- ``POST /predict``: multipart upload, field ``image`` (answered by ``service.predict_route``, see there).
 - ``POST /predict_base64``: JSON ``{"image": "data:image/png;base64,..."}`` (or bare base64).
 - ``POST /predict_batch``: multipart, many ``images`` fields; one result per image.
 - ``POST /predict_async/submit``, ``GET /predict_async/status``, ``GET /predict_async/get``:
@@ -37,6 +37,7 @@ from service.inference_process import InferenceConfig
 from service.log_metrics import LogMetrics
 from service.loopback_guard import LoopbackGuard
 from service.model_store import stored_model_file
+from service.predict_route import PredictRoute
 from service.predictor import Predictor, Refusal
 from service.request_guard import RequestGuard
 from service.runtime import Runtime, install
@@ -82,6 +83,7 @@ class Digitify:
             torch_threads=settings.torch_threads,
             max_upload_bytes=settings.max_upload_bytes,
             image_store=settings.image_store if settings.keep_images else None,
+            spool_path=settings.spool_path,
         )
         self.settings = settings
         self.runtime = Runtime(settings, model_version)
@@ -182,3 +184,4 @@ Digitify.add_asgi_middleware(LoopbackGuard)
 Digitify.add_asgi_middleware(AuthMiddleware)
 Digitify.add_asgi_middleware(TaskGuard)
 Digitify.add_asgi_middleware(RequestGuard)
+Digitify.add_asgi_middleware(PredictRoute)

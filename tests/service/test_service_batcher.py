@@ -57,24 +57,7 @@ def test_concurrent_requests_share_batches_and_get_their_own_answers():
     assert sum(model.batch_sizes) == 40
     assert max(model.batch_sizes) <= 8
     assert len(model.batch_sizes) < 20  # calls were merged
-    assert model.threads == {"digitify-model-0"}
-
-
-def test_several_models_each_take_what_waits_when_free():
-    first, second = SlowModel(), SlowModel()
-    batcher = ModelBatcher([first, second], max_batch=4)
-
-    async def clients() -> list[list[float]]:
-        return await asyncio.gather(*(batcher.infer(images(i)) for i in range(24)))
-
-    answers = run_loop(clients())
-    batcher.close()
-    assert answers == [[float(i)] for i in range(24)]
-    assert first.batch_sizes and second.batch_sizes  # both models read while the other was busy
-    assert sum(first.batch_sizes) + sum(second.batch_sizes) == 24
-    assert first.threads == {"digitify-model-0"} and second.threads == {"digitify-model-1"}
-    with pytest.raises(ValueError, match="at least one"):
-        ModelBatcher([])
+    assert model.threads == {"digitify-model"}
 
 
 def test_a_lone_request_is_answered_without_waiting_for_company():

@@ -8,6 +8,7 @@ from service.config import (
     PUBLIC_PASSWORDS,
     PUBLIC_SECRETS,
     ConfigError,
+    default_inference_processes,
     load_settings,
     model_tag,
 )
@@ -109,3 +110,12 @@ def test_bad_values_are_named(environ, tmp_path, monkeypatch):
 
 def test_model_tag_comes_from_the_environment():
     assert model_tag({"DIGITIFY_MODEL": "digitify-crnn:abc"}) == "digitify-crnn:abc"
+
+
+@pytest.mark.parametrize(("cores", "processes"), [(1, 1), (2, 2), (4, 4), (16, 4)])
+def test_one_inference_process_per_core_at_most_four(cores, processes, monkeypatch, tmp_path):
+    monkeypatch.setattr("service.config.os.cpu_count", lambda: cores)
+    assert default_inference_processes() == processes
+    monkeypatch.chdir(tmp_path)
+    assert load_settings({}).inference_processes == processes
+    assert load_settings({"DIGITIFY_INFERENCE_PROCESSES": "3"}).inference_processes == 3

@@ -33,6 +33,8 @@ def test_upload_base64_and_data_url_give_the_same_answer(server, number_png):
         data_url = client.post("/predict_base64", json={"image": f"data:image/png;base64,{encoded}"})
     for response in (uploaded, bare, data_url):
         assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/json"
+        assert response.headers["x-content-type-options"] == "nosniff"  # the security headers reach every route
         check_result(response.json())
     answers = {(r.json()["text"], round(r.json()["confidence"], 6)) for r in (uploaded, bare, data_url)}
     assert len(answers) == 1

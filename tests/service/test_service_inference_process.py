@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from models.recognizer import Recognizer, random_model_file
-from service.inference_process import InferenceConfig, InferenceProcess, InferenceProcessError
+from service.inference_process import (
+    InferenceConfig,
+    InferenceProcess,
+    InferenceProcessDiedError,
+    InferenceProcessError,
+    LogContext,
+    Upload,
+)
+from service.spool import Spool
 from tests.configs import small_config
 from tests.drawing import draw_number
 from tests.service.harness import png_bytes
@@ -20,9 +29,16 @@ def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return random_model_file(tmp_path_factory.mktemp("inference") / "model.pt", small_config())
 
 
-def config(model_file: Path, image_store: str | None = None) -> InferenceConfig:
+def config(model_file: Path, image_store: str | None = None, spool_path: Path | None = None) -> InferenceConfig:
     """What a test's child needs: the model, one thread, a 64 KB upload limit."""
-    return InferenceConfig(model_file, "v-test", torch_threads=1, max_upload_bytes=64 * 1024, image_store=image_store)
+    return InferenceConfig(
+        model_file,
+        "v-test",
+        torch_threads=1,
+        max_upload_bytes=64 * 1024,
+        image_store=image_store,
+        spool_path=spool_path,
+    )
 
 
 def test_readings_match_the_model_in_process_and_bad_uploads_say_why(model_file, tmp_path):
@@ -33,7 +49,7 @@ def test_readings_match_the_model_in_process_and_bad_uploads_say_why(model_file,
     process = InferenceProcess(config(model_file, image_store=str(tmp_path / "images")))
     try:
         uploads = [images[0], upload_file, images[2], b"not an image", blank, b"x" * 70_000, tmp_path / "gone.png"]
-        readings = process.read(uploads)
+        readings = process.read([Upload(upload) for upload in uploads])
     finally:
         process.close()
     expected = Recognizer.from_file(model_file).predict([images[0], images[1], images[2]])
@@ -56,12 +72,12 @@ def test_a_child_that_dies_fails_its_batch_and_is_started_again(model_file):
     image = png_bytes(draw_number("42"))
     process = InferenceProcess(config(model_file))
     try:
-        [before] = process.read([image])
+        [before] = process.read([Upload(image)])
         process._process.kill()
         process._process.join(10)
-        with pytest.raises(InferenceProcessError, match="died"):
-            process.read([image])
-        [after] = process.read([image])
+        with pytest.raises(InferenceProcessDiedError, match="died"):
+            process.read([Upload(image)])
+        [after] = process.read([Upload(image)])
         assert process._process.is_alive()
     finally:
         process.close()
@@ -80,7 +96,7 @@ def test_batches_sent_by_many_threads_come_back_to_their_senders(model_file):
     process = InferenceProcess(config(model_file))
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
-            batches = [[images[i], images[(i + 3) % 8]] for i in range(8)] * 3
+            batches = [[Upload(images[i]), Upload(images[(i + 3) % 8])] for i in range(8)] * 3
             replies = list(pool.map(process.read, batches))
     finally:
         process.close()
@@ -88,4 +104,39 @@ def test_batches_sent_by_many_threads_come_back_to_their_senders(model_file):
         i = batch_index % 8
         assert [reading.text for reading in reply] == [expected[i], expected[(i + 3) % 8]]
     with pytest.raises(InferenceProcessError, match="closed"):
-        process.read(images[:1])
+        process.read([Upload(images[0])])
+
+
+def test_the_log_rows_of_a_batch_are_in_the_spool_before_its_readings_come_back(model_file, tmp_path):
+    spool_path = tmp_path / "spool.db"
+    Spool(spool_path).close()  # the worker creates the spool before it starts its inference processes
+    image = png_bytes(draw_number("905"))
+    started = time.perf_counter()
+    logged = [
+        Upload(image, LogContext("row-ok", "ann", "predict_batch", started, batch_id="b1")),
+        Upload(b"not an image", LogContext("row-bad", "ann", "predict_batch", started, batch_id="b1")),
+    ]
+    process = InferenceProcess(config(model_file, spool_path=spool_path))
+    try:
+        readings = process.read([*logged, Upload(image)])  # the last one is not logged
+        spool = Spool(spool_path)
+        rows = {row["id"]: row for _, row in spool.peek(10)}
+        spool.close()
+    finally:
+        process.close()
+    assert set(rows) == {"row-ok", "row-bad"}
+    ok, bad = rows["row-ok"], rows["row-bad"]
+    assert (ok["outcome"], ok["text"], ok["username"]) == ("ok", readings[0].text, "ann")
+    assert ok["endpoint"] == "predict_batch"
+    assert ok["confidence"] == pytest.approx(readings[0].confidence) and ok["batch_id"] == "b1"
+    assert ok["image_sha256"] == readings[0].sha256 and ok["latency_ms"] > 0
+    assert (bad["outcome"], bad["error"], bad["text"]) == ("rejected", readings[1].error, None)
+
+
+def test_a_child_without_a_spool_refuses_uploads_it_cannot_log(model_file):
+    process = InferenceProcess(config(model_file))
+    try:
+        with pytest.raises(InferenceProcessError, match="no spool"):
+            process.read([Upload(png_bytes(draw_number("1")), LogContext("row", None, "predict", time.perf_counter()))])
+    finally:
+        process.close()
