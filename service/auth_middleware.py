@@ -60,7 +60,11 @@ def is_public(path: str, web_paths: frozenset[str] = frozenset(), web_prefixes: 
 
 async def send_json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
     """Answer a request directly from middleware with a small JSON body."""
-    payload = json.dumps(body).encode()
+    await send_json_bytes(send, status, json.dumps(body).encode(), headers)
+
+
+async def send_json_bytes(send: Send, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+    """Answer a request directly from middleware with JSON already encoded."""
     raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     raw_headers += [(key.lower().encode(), value.encode()) for key, value in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import time
 
-from service.auth_middleware import ASGIApp, Receive, Scope, Send, account_of
+from service.auth_middleware import ASGIApp, Receive, Scope, Send, account_of, send_json_bytes
 from service.predictor import Refusal
 from service.request_guard import uploads_of
 from service.runtime import RuntimeNotReadyError, current
 
 PATH = "/predict"
-JSON_TYPE = (b"content-type", b"application/json")
 STARTING = b'{"error": "the service is starting"}'
 
 
@@ -59,8 +58,4 @@ class PredictRoute:
             await self.app(scope, receive, send)
             return
         status, body = await predict_answer(scope)
-        headers = [JSON_TYPE, (b"content-length", str(len(body)).encode())]
-        if status == 503:
-            headers.append((b"retry-after", b"2"))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send_json_bytes(send, status, body, {"retry-after": "2"} if status == 503 else None)

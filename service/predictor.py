@@ -60,10 +60,10 @@ class Predictor:
     def __init__(self, config: InferenceConfig, runtime: Runtime, processes: int = 1) -> None:
         self.model_version = config.model_version
         self.runtime = runtime
-        self.processes = [InferenceProcess(config, wait=False) for _ in range(processes)]
-        for process in self.processes:  # they load the model side by side
+        started = [InferenceProcess(config, wait=False) for _ in range(processes)]
+        for process in started:  # they load the model side by side
             process.wait_ready()
-        self.pool = InferencePool(self.processes, MAX_MODEL_BATCH)
+        self.pool = InferencePool(started, MAX_MODEL_BATCH)
 
     def close(self) -> None:
         """Stop the inference processes (requests still waiting for them answer 503)."""
