@@ -26,6 +26,7 @@ PUBLIC_PASSWORDS = frozenset({"digitify-dev-admin"})
 MIN_SECRET_BYTES = 32
 MAX_DEFAULT_INFERENCE_PROCESSES = 4
 DEFAULT_MODEL_TAG = "digitify-crnn:latest"
+EVERY_PATH = ".*"  # an OpenTelemetry excluded-URL pattern matching every request
 WEB_DIST = Path(__file__).resolve().parent / "web" / "dist"
 
 ENV_VARS = (
@@ -52,6 +53,7 @@ ENV_VARS = (
     "DIGITIFY_KEEP_IMAGES",
     "DIGITIFY_IMAGE_STORE",
     "DIGITIFY_IMAGE_RETENTION_DAYS",
+    "DIGITIFY_TRACING",
 )
 
 
@@ -97,6 +99,19 @@ def model_tag(environ: Mapping[str, str] | None = None) -> str:
     """Return the BentoML model tag to serve (needed at import time, before full settings)."""
     environ = os.environ if environ is None else environ
     return environ.get("DIGITIFY_MODEL") or DEFAULT_MODEL_TAG
+
+
+def tracing(environ: Mapping[str, str] | None = None) -> dict[str, list[str]]:
+    """Return BentoML's tracing settings for the service (needed at import time, before full settings).
+
+    Unless ``DIGITIFY_TRACING`` is true, BentoML's OpenTelemetry middleware skips every path. Its
+    default records nothing (sample rate 0, no exporter), yet builds spans for each request and for
+    each of its receive and send events: a third of the web worker's CPU per prediction, measured
+    (README, "Performance"). With ``DIGITIFY_TRACING=true``, BentoML's own ``tracing`` settings
+    (exporter, sample rate, excluded URLs) apply unchanged.
+    """
+    environ = os.environ if environ is None else environ
+    return {} if _bool(environ, "DIGITIFY_TRACING", False) else {"excluded_urls": [EVERY_PATH]}
 
 
 def environment(environ: Mapping[str, str] | None = None) -> str:

@@ -68,6 +68,7 @@ preflight()
     name="digitify",
     traffic={"timeout": 300, "max_concurrency": 256},
     logging={"access": {"enabled": False}},  # every prediction has its row in the prediction log
+    tracing=config.tracing(),
 )
 class Digitify:
     """Handwritten number recognition with a CRNN, logged to SQLite or PostgreSQL."""

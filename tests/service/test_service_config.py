@@ -11,6 +11,7 @@ from service.config import (
     default_inference_processes,
     load_settings,
     model_tag,
+    tracing,
 )
 from service.dev_secrets import FILE_NAME
 
@@ -106,6 +107,14 @@ def test_bad_values_are_named(environ, tmp_path, monkeypatch):
     name = next(iter(environ))
     with pytest.raises(ConfigError, match=name):
         load_settings(environ)
+
+
+def test_tracing_is_skipped_unless_asked_for():
+    assert tracing({}) == {"excluded_urls": [".*"]}
+    assert tracing({"DIGITIFY_TRACING": "false"}) == {"excluded_urls": [".*"]}
+    assert tracing({"DIGITIFY_TRACING": "true"}) == {}
+    with pytest.raises(ConfigError, match="DIGITIFY_TRACING must be true or false"):
+        tracing({"DIGITIFY_TRACING": "sometimes"})
 
 
 def test_model_tag_comes_from_the_environment():

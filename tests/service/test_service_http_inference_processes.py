@@ -1,7 +1,12 @@
-"""Two inference processes behind one web worker, over real HTTP: the same answers, and a killed one costs no row."""
+"""Two inference processes behind one web worker, over real HTTP: the same answers, and a killed one costs no row.
+
+The same non-default server also traces every request (``DIGITIFY_TRACING=true``, sample rate 1),
+against which the default server shows that BentoML's tracing middleware is skipped unless asked for.
+"""
 
 from __future__ import annotations
 
+import base64
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,10 +22,12 @@ from tests.service.harness import ADMIN, ServiceProcess, login, png_bytes, regis
 
 @pytest.fixture(scope="module")
 def two_processes(model_env, tmp_path_factory):
-    """The service with ``DIGITIFY_INFERENCE_PROCESSES=2`` on SQLite."""
+    """The service with ``DIGITIFY_INFERENCE_PROCESSES=2`` on SQLite, tracing every request."""
     work = tmp_path_factory.mktemp("serve-two-inference")
     env = service_env(f"sqlite:///{work / 'predictions.db'}", work, model_env)
     env["DIGITIFY_INFERENCE_PROCESSES"] = "2"
+    env["DIGITIFY_TRACING"] = "true"
+    env["BENTOML_CONFIG_OPTIONS"] = "services.digitify.tracing.sample_rate=1.0"  # recorded, though not exported
     process = ServiceProcess(env, cwd=work).start()
     try:
         yield process
@@ -93,3 +100,15 @@ def test_a_killed_inference_process_costs_at_most_a_503_and_never_a_row(two_proc
     refused = [row for row in rows["items"] if row["outcome"] != "ok"]
     assert len(refused) == statuses.count(503)
     assert all("could not read this request right now" in row["error"] for row in refused)
+
+
+def test_requests_are_traced_only_when_tracing_is_asked_for(two_processes, server, number_png):
+    """BentoML names a traced request's span in ``X-BentoML-Request-ID``; untraced, no span is built."""
+    token = login(two_processes.url, *ADMIN)
+    body = {"image": base64.b64encode(number_png).decode()}
+    for url, bearer, traced in ((two_processes.url, token, True), (server.url, server.admin_token, False)):
+        response = httpx.post(
+            f"{url}/predict_base64", json=body, headers={"Authorization": f"Bearer {bearer}"}, timeout=30
+        )
+        assert response.status_code == 200, response.text  # a BentoML API route, which BentoML answers
+        assert ("x-bentoml-request-id" in response.headers) is traced, (url, dict(response.headers))
