@@ -114,7 +114,7 @@ class Reading:
 
 
 class InferenceProcess:
-    """The parent's handle on one child: ``send`` it a batch, ``receive`` the readings (``read`` does both)."""
+    """The parent's handle on one child: ``send`` it a batch, ``receive`` the readings (``InferencePool`` does both)."""
 
     def __init__(self, config: InferenceConfig, wait: bool = True) -> None:
         self.config = config
@@ -182,16 +182,6 @@ class InferenceProcess:
         if isinstance(reply, str):
             raise InferenceProcessError(reply)
         return reply
-
-    def read(self, uploads: list[Upload]) -> list[Reading]:
-        """Send a batch and wait for its readings, for a caller without an event loop; a dead child is restarted."""
-        with self._lock:
-            try:
-                self.send(uploads)
-                return self.receive()
-            except InferenceProcessDiedError:
-                self._restart()
-                raise
 
     def restart(self) -> None:
         """Start a new child in place of a dead one and wait for its model (nothing once closed).

@@ -1,9 +1,12 @@
-"""The inference process: uploads in, readings out, the same as the model in-process; it survives its own death."""
+"""The inference process: uploads in, readings out, the same as the model in-process; it can be started again.
+
+The tests drive one process through its own protocol (``send`` a batch, ``receive`` the
+readings); sharing processes between requests is ``InferencePool``'s, tested on its own.
+"""
 
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from service.inference_process import (
     InferenceProcessDiedError,
     InferenceProcessError,
     LogContext,
+    Reading,
     Upload,
 )
 from service.spool import Spool
@@ -41,6 +45,12 @@ def config(model_file: Path, image_store: str | None = None, spool_path: Path | 
     )
 
 
+def read(process: InferenceProcess, uploads: list[Upload]) -> list[Reading]:
+    """Send one batch and wait for its readings."""
+    process.send(uploads)
+    return process.receive()
+
+
 def test_readings_match_the_model_in_process_and_bad_uploads_say_why(model_file, tmp_path):
     images = [png_bytes(draw_number(text)) for text in ("7", "3.14", "2026")]
     upload_file = tmp_path / "upload.png"
@@ -49,7 +59,7 @@ def test_readings_match_the_model_in_process_and_bad_uploads_say_why(model_file,
     process = InferenceProcess(config(model_file, image_store=str(tmp_path / "images")))
     try:
         uploads = [images[0], upload_file, images[2], b"not an image", blank, b"x" * 70_000, tmp_path / "gone.png"]
-        readings = process.read([Upload(upload) for upload in uploads])
+        readings = read(process, [Upload(upload) for upload in uploads])
     finally:
         process.close()
     expected = Recognizer.from_file(model_file).predict([images[0], images[1], images[2]])
@@ -68,43 +78,29 @@ def test_readings_match_the_model_in_process_and_bad_uploads_say_why(model_file,
     assert kept == sorted({reading.sha256 for reading in readings[:3]})  # readable uploads only
 
 
-def test_a_child_that_dies_fails_its_batch_and_is_started_again(model_file):
+def test_a_child_that_dies_fails_its_batch_and_can_be_started_again(model_file):
     image = png_bytes(draw_number("42"))
     process = InferenceProcess(config(model_file))
     try:
-        [before] = process.read([Upload(image)])
-        process._process.kill()
-        process._process.join(10)
+        [before] = read(process, [Upload(image)])
+        dead = process._process
+        dead.kill()
+        dead.join(10)
         with pytest.raises(InferenceProcessDiedError, match="died"):
-            process.read([Upload(image)])
-        [after] = process.read([Upload(image)])
-        assert process._process.is_alive()
+            read(process, [Upload(image)])
+        process.restart()
+        [after] = read(process, [Upload(image)])
+        assert process._process is not dead and process._process.is_alive()
     finally:
         process.close()
     assert (after.text, after.confidence) == (before.text, before.confidence)
+    with pytest.raises(InferenceProcessError, match="closed"):
+        read(process, [Upload(image)])
 
 
 def test_a_child_that_cannot_load_its_model_says_so(tmp_path):
     with pytest.raises(InferenceProcessError, match="could not start"):
         InferenceProcess(config(tmp_path / "missing.pt"))
-
-
-def test_batches_sent_by_many_threads_come_back_to_their_senders(model_file):
-    texts = ["1", "22", "3.3", "444", "5.55", "6", "77.7", "8888"]
-    images = [png_bytes(draw_number(text)) for text in texts]
-    expected = [p.text for p in Recognizer.from_file(model_file).predict(images)]
-    process = InferenceProcess(config(model_file))
-    try:
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            batches = [[Upload(images[i]), Upload(images[(i + 3) % 8])] for i in range(8)] * 3
-            replies = list(pool.map(process.read, batches))
-    finally:
-        process.close()
-    for batch_index, reply in enumerate(replies):
-        i = batch_index % 8
-        assert [reading.text for reading in reply] == [expected[i], expected[(i + 3) % 8]]
-    with pytest.raises(InferenceProcessError, match="closed"):
-        process.read([Upload(images[0])])
 
 
 def test_the_log_rows_of_a_batch_are_in_the_spool_before_its_readings_come_back(model_file, tmp_path):
@@ -118,7 +114,7 @@ def test_the_log_rows_of_a_batch_are_in_the_spool_before_its_readings_come_back(
     ]
     process = InferenceProcess(config(model_file, spool_path=spool_path))
     try:
-        readings = process.read([*logged, Upload(image)])  # the last one is not logged
+        readings = read(process, [*logged, Upload(image)])  # the last one is not logged
         spool = Spool(spool_path)
         rows = {row["id"]: row for _, row in spool.peek(10)}
         spool.close()
@@ -137,6 +133,7 @@ def test_a_child_without_a_spool_refuses_uploads_it_cannot_log(model_file):
     process = InferenceProcess(config(model_file))
     try:
         with pytest.raises(InferenceProcessError, match="no spool"):
-            process.read([Upload(png_bytes(draw_number("1")), LogContext("row", None, "predict", time.perf_counter()))])
+            logged = Upload(png_bytes(draw_number("1")), LogContext("row", None, "predict", time.perf_counter()))
+            read(process, [logged])
     finally:
         process.close()
