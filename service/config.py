@@ -107,8 +107,8 @@ def tracing(environ: Mapping[str, str] | None = None) -> dict[str, list[str]]:
     Unless ``DIGITIFY_TRACING`` is true, BentoML's OpenTelemetry middleware skips every path. Its
     default records nothing (sample rate 0, no exporter), yet builds spans for each request and for
     each of its receive and send events: a quarter to a third of the web worker's CPU per
-    prediction, measured (README, "Performance"). With ``DIGITIFY_TRACING=true``, BentoML's own ``tracing`` settings
-    (exporter, sample rate, excluded URLs) apply unchanged.
+    prediction, measured (README, "Performance"). With ``DIGITIFY_TRACING=true``, BentoML's own
+    ``tracing`` settings (exporter, sample rate, excluded URLs) apply unchanged.
     """
     environ = os.environ if environ is None else environ
     return {} if _bool(environ, "DIGITIFY_TRACING", False) else {"excluded_urls": [EVERY_PATH]}
