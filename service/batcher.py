@@ -53,7 +53,7 @@ class ModelBatcher(Generic[Item, Answer]):
         self._thread.start()
 
     async def infer(self, items: Sequence[Item]) -> list[Answer]:
-        """Read ``items`` (one answer each, in order), sharing a model call with whoever else waits."""
+        """Run ``items`` (one answer each, in order), sharing one call with whoever else waits."""
         if not items:
             return []
         loop = asyncio.get_running_loop()

@@ -153,18 +153,21 @@ class InferenceProcess:
         if ready != "ready":
             raise InferenceProcessError(f"the inference process could not start: {ready}")
 
-    def fileno(self) -> int:
-        """The parent's end of the pipe: readable once the child has answered, or has died."""
+    def _pipe(self) -> Connection:
+        """The parent's end of the pipe; raises InferenceProcessDiedError once the process is closed."""
         if self._connection is None:
             raise InferenceProcessDiedError("the inference process is closed")
-        return self._connection.fileno()
+        return self._connection
+
+    def fileno(self) -> int:
+        """The parent's end of the pipe: readable once the child has answered, or has died."""
+        return self._pipe().fileno()
 
     def send(self, uploads: list[Upload]) -> None:
         """Hand the (idle) child a batch of uploads."""
-        if self._connection is None:
-            raise InferenceProcessDiedError("the inference process is closed")
+        pipe = self._pipe()
         try:
-            self._connection.send(uploads)
+            pipe.send(uploads)
         except OSError as exc:
             raise InferenceProcessDiedError("the inference process died before reading this batch") from exc
 
@@ -173,10 +176,9 @@ class InferenceProcess:
 
         Raises InferenceProcessDiedError if the child died, InferenceProcessError if it failed on the batch.
         """
-        if self._connection is None:
-            raise InferenceProcessDiedError("the inference process is closed")
+        pipe = self._pipe()
         try:
-            reply = self._connection.recv()
+            reply = pipe.recv()
         except (EOFError, OSError) as exc:
             raise InferenceProcessDiedError("the inference process died while reading this batch") from exc
         if isinstance(reply, str):

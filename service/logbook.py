@@ -7,10 +7,11 @@ spool's fsync is paid once per group rather than once per prediction. Request ha
 ``record_async``: one writer thread commits for every caller waiting and wakes each event loop
 once per commit, so no worker thread is held per request. The rows of readings are spooled by the
 inference process that read them (``service.inference_process``), which the worker then counts
-(``count_spooled``); what goes through ``record_async`` is the refusals without a reading. A daemon thread flushes
-the spool in batches with an idempotent insert (``ON CONFLICT DO NOTHING`` on the row id) and
-retries with back-off while the database is unreachable; after a wake-up it lingers a quarter of a
-second so the rows of many predictions reach the database in one insert and one commit.
+(``count_spooled``); what goes through ``record_async`` is the refusals without a reading. A
+daemon thread flushes the spool in batches with an idempotent insert (``ON CONFLICT DO NOTHING``
+on the row id) and retries with back-off while the database is unreachable; after a wake-up it
+lingers a quarter of a second so the rows of many predictions reach the database in one insert
+and one commit.
 
 When the database refuses a batch's data (a data error, a violated constraint, a malformed row),
 the rows are inserted one by one and those it refuses are quarantined in the spool (kept, counted,

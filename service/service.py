@@ -12,10 +12,10 @@ Routes (the prediction routes need a bearer token, see ``service.auth_middleware
 - ``/auth/*``, ``/admin/*``, ``/docs`` and the web UI: the mounted FastAPI app (``service.routes``).
 
 Every prediction route goes through the worker's one ``service.predictor.Predictor``: uploads wait
-in one ``service.batcher.ModelBatcher`` (whatever concurrent requests wait share one model call:
-continuous batching, no batching window), which hands each batch to an inference process
-(``service.inference_process``: decoding, normalization and the model, off the event loop's
-interpreter); the log row is durable before the answer. Bad inputs answer 4xx with
+in one ``service.inference_pool.InferencePool`` (whatever concurrent requests wait share one batch:
+continuous batching, no batching window), which hands each batch to an idle inference process
+(``service.inference_process``: decoding, normalization, the model and the spool commit of the
+log rows, off the event loop's interpreter); the log row is durable before the answer. Bad inputs answer 4xx with
 ``{"error": ..., "log_id": ...}``; a batch an inference process failed on answers 503.
 """
 
