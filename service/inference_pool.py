@@ -158,7 +158,14 @@ class InferencePool:
         return taken
 
     def _on_readable(self, process: InferenceProcess) -> None:
-        """A process answered (or died): hand each caller its readings, then send it what waits."""
+        """A process answered (or died): hand each caller its readings, then send it what waits.
+
+        A wake-up with nothing in the pipe is ignored rather than read: a blocking read here would
+        stop the event loop (seen once in CI, an idle process's pipe reported readable while empty
+        as another process was being started again).
+        """
+        if not process.has_reply():
+            return
         jobs = self._busy.pop(process, [])
         try:
             readings = process.receive()

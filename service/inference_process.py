@@ -171,6 +171,13 @@ class InferenceProcess:
         except OSError as exc:
             raise InferenceProcessDiedError("the inference process died before reading this batch") from exc
 
+    def has_reply(self) -> bool:
+        """Whether ``receive`` would not wait: the child's answer (or its death) is in the pipe."""
+        try:
+            return self._pipe().poll(0)
+        except (InferenceProcessDiedError, OSError):
+            return True  # closed or broken: ``receive`` says so at once
+
     def receive(self) -> list[Reading]:
         """The readings of the batch sent, their log rows spooled.
 
