@@ -160,11 +160,12 @@ class InferencePool:
     def _on_readable(self, process: InferenceProcess) -> None:
         """A process answered (or died): hand each caller its readings, then send it what waits.
 
-        A wake-up with nothing in the pipe is ignored rather than read: a blocking read here would
-        stop the event loop (seen once in CI, an idle process's pipe reported readable while empty
-        as another process was being started again).
+        A wake-up with nothing in the pipe should not happen: it is logged and ignored, since a
+        blocking read here would stop the event loop. (It did happen while the pool watched a pipe
+        whose process a thread was still starting; see ``_restart``.)
         """
         if not process.has_reply():
+            logger.error("an inference process's pipe woke the event loop with nothing in it")
             return
         jobs = self._busy.pop(process, [])
         try:
@@ -193,7 +194,8 @@ class InferencePool:
         """Start a dead process again on a thread; it takes batches again once its model is loaded.
 
         If it cannot start, the requests waiting for a process fail (503) rather than wait, and it
-        is tried again ``RETRY_SECONDS`` later.
+        is tried again ``RETRY_SECONDS`` later. If the loop ends first (the restart's task is
+        cancelled), the process stays unwatched, and ``close`` stops it once the thread is done.
         """
         self._unwatch(process)
         if self._closed:
@@ -204,9 +206,11 @@ class InferencePool:
 
         def restarted(done: asyncio.Task[None]) -> None:
             self._restarts.discard(done)
-            if self._closed:
+            if self._closed or done.cancelled():
+                # Cancelled: the loop is ending, and its thread may still be starting the process. Its
+                # pipe must not be watched: the loop would race that thread for the "ready" message.
                 return
-            error = None if done.cancelled() else done.exception()
+            error = done.exception()
             if error is None:
                 self._back(process)
                 self._dispatch()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -35,15 +36,22 @@ def images() -> list[bytes]:
 
 
 class CountingProcess(InferenceProcess):
-    """An inference process that remembers the size of each batch it was sent."""
+    """An inference process that remembers the size of each batch it was sent, and tells when it restarts."""
 
     def __init__(self, config: InferenceConfig) -> None:
         super().__init__(config)
         self.batches: list[int] = []
+        self.restarting = threading.Event()
+        self.restarted = threading.Event()
 
     def send(self, uploads: list[Upload]) -> None:
         self.batches.append(len(uploads))
         super().send(uploads)
+
+    def restart(self) -> None:
+        self.restarting.set()
+        super().restart()
+        self.restarted.set()
 
 
 def processes(model_file: Path, count: int) -> list[CountingProcess]:
@@ -133,6 +141,43 @@ def test_a_process_that_dies_fails_its_batch_and_an_idle_one_that_dies_is_replac
     assert isinstance(failure, InferenceProcessError) and "died" in str(failure)
     assert replaced
     assert [(r.text, r.confidence) for r in after] == [(r.text, r.confidence) for r in before]
+
+
+def test_a_restart_cut_short_by_the_end_of_the_loop_leaves_the_starting_process_unwatched(model_file, images):
+    """The loop must not watch a pipe whose "ready" message a restart thread still waits for.
+
+    When the loop ends, its tasks are cancelled, the restart's task too, while its thread goes on
+    starting the process. Had the pool watched that pipe, the loop and the thread would have raced
+    for "ready": the loser blocks on an empty pipe for good (an event loop, or a shutdown, hung).
+    """
+    [worker] = processes(model_file, 1)
+    pool = InferencePool([worker])
+
+    async def kill_and_wait_for_the_restart() -> None:
+        await pool.infer([Upload(images[0])])  # the process is watched from here on
+        worker._process.kill()
+        while not worker.restarting.is_set():
+            await asyncio.sleep(0.01)
+
+    def scenario() -> tuple[bool, list[Reading]]:
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(kill_and_wait_for_the_restart())
+            for task in asyncio.all_tasks(loop):  # what the end of ``asyncio.run`` does
+                task.cancel()
+            loop.run_until_complete(asyncio.sleep(0.1))  # the cancelled restart's callback runs
+            watched = worker in pool._watched
+            assert worker.restarted.wait(60)  # the thread finishes starting the process
+            worker.send([Upload(images[0])])
+            return watched, worker.receive()
+        finally:
+            pool.close()
+            loop.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        watched, readings = thread.submit(scenario).result()
+    assert not watched
+    assert len(readings) == 1 and readings[0].error is None
 
 
 def test_a_closed_pool_refuses_and_fails_what_waits(model_file, images):
