@@ -11,16 +11,18 @@ By default everything is throw-away and real: an MLflow registry holding the rel
 PostgreSQL cluster when the backend is PostgreSQL. After a 3-second warm-up it measures
 ``--rounds`` rounds, each of them:
 
-- ``in_process``: the same model file on the same images, in this process: end-to-end images/s
-  (PNG bytes -> preprocessing -> model in batches of 64 -> text, all cores) and the CPU time it
-  spends per image, and the batch-1 model time plus preprocessing of one image (the floor for one
-  client's latency);
-- ``concurrent``, right after: ``POST /predict`` driven by ``wrk`` (Debian package, installed by
-  ``scripts/setup.sh``; it costs far less CPU than a Python client) with ``--connections``:
-  requests/s, latency percentiles, errors, and the CPU time the whole service (web worker and
-  inference processes) spends per request (``cpu_ms_per_request``, comparable with the in-process
-  CPU time per image);
-- ``one_connection``: the same with one connection;
+- the floor for one client's latency, in this process: preprocessing plus the batch-1 model time
+  of one image on one thread, the batch-1 figure of ``benchmarks/inference.py`` and how the
+  service reads a lone request (the same on every core is reported beside it);
+- ``one_connection``, right after: ``POST /predict`` driven by ``wrk`` (Debian package, installed
+  by ``scripts/setup.sh``; it costs far less CPU than a Python client) with one connection:
+  requests/s, latency percentiles and errors;
+- the same model file on the same images in this process: end-to-end images/s (PNG bytes ->
+  preprocessing -> model in batches of 64 -> text, all cores) and the CPU time it spends per image
+  (with the floor: ``in_process``);
+- ``concurrent``, right after: the same with ``--connections``, and the CPU time the whole service
+  (web worker and inference processes) spends per request (``cpu_ms_per_request``, comparable
+  with the in-process CPU time per image);
 - ``ratio``: that round's HTTP requests/s over its in-process images/s, its one-client p50 over its
   floor, and the service's CPU per request over the in-process CPU per image.
 
@@ -124,10 +126,33 @@ def multipart_body(png: bytes) -> bytes:
     return head + png + f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
-def in_process(model: Path, images: list[bytes]) -> dict:
-    """What the model does on these images without HTTP: end-to-end images/s, its CPU per image, the one-image floor."""
-    recognizer = Recognizer.from_file(model)
-    torch.set_num_threads(os.cpu_count() or 1)
+def one_image_floor(recognizer: Recognizer, images: list[bytes]) -> dict:
+    """The floor for one client's latency: median preprocessing plus batch-1 model time of one image, on one thread.
+
+    One thread, as ``benchmarks/inference.py`` reports batch 1 and as the service reads a lone
+    request; the same on every core is reported beside it (``one_image_floor_all_cores_ms``).
+    """
+    preprocess_ms, batch1_ms = one_image_ms(recognizer, images, 1)
+    all_cores = sum(one_image_ms(recognizer, images, os.cpu_count() or 1))
+    return {
+        "preprocess_ms_p50": round(preprocess_ms, 3),
+        "batch1_model_ms_p50": round(batch1_ms, 3),
+        "one_image_floor_ms": round(preprocess_ms + batch1_ms, 3),
+        "one_image_floor_all_cores_ms": round(all_cores, 3),
+    }
+
+
+def end_to_end(recognizer: Recognizer, images: list[bytes]) -> dict:
+    """What the model does on these images without HTTP, all cores: end-to-end images/s and its CPU per image."""
+    cpu_started = time.process_time()
+    rate = end_to_end_images_per_s(recognizer, images, images=END_TO_END_IMAGES, batch_size=END_TO_END_BATCH)
+    cpu_ms_per_image = 1000 * (time.process_time() - cpu_started) / (END_TO_END_IMAGES + END_TO_END_BATCH)  # + warm-up
+    return {"end_to_end_images_per_s": round(rate, 1), "cpu_ms_per_image": round(cpu_ms_per_image, 3)}
+
+
+def one_image_ms(recognizer: Recognizer, images: list[bytes], threads: int) -> tuple[float, float]:
+    """Median milliseconds to preprocess one image and to read it alone (batch 1) on ``threads`` threads."""
+    torch.set_num_threads(threads)
     preprocess, batch1 = [], []
     for index in range(200):
         png = images[index % len(images)]
@@ -137,18 +162,7 @@ def in_process(model: Path, images: list[bytes]) -> dict:
         started = time.perf_counter()
         recognizer.predict_normalized([array])
         batch1.append(time.perf_counter() - started)
-    preprocess_ms = 1000 * statistics.median(preprocess[20:])
-    batch1_ms = 1000 * statistics.median(batch1[20:])
-    cpu_started = time.process_time()
-    rate = end_to_end_images_per_s(recognizer, images, images=END_TO_END_IMAGES, batch_size=END_TO_END_BATCH)
-    cpu_ms_per_image = 1000 * (time.process_time() - cpu_started) / (END_TO_END_IMAGES + END_TO_END_BATCH)  # + warm-up
-    return {
-        "end_to_end_images_per_s": round(rate, 1),
-        "cpu_ms_per_image": round(cpu_ms_per_image, 3),
-        "preprocess_ms_p50": round(preprocess_ms, 3),
-        "batch1_model_ms_p50": round(batch1_ms, 3),
-        "one_image_floor_ms": round(preprocess_ms + batch1_ms, 3),
-    }
+    return 1000 * statistics.median(preprocess[20:]), 1000 * statistics.median(batch1[20:])
 
 
 def run_wrk(url: str, token: str, bodies: list[Path], connections: int, seconds: int) -> dict:
@@ -214,7 +228,7 @@ def service_cpu_seconds(pid: int | None) -> float | None:
 def measure(
     url: str, admin_token: str, images: list[bytes], args: argparse.Namespace, pid: int | None, model: Path
 ) -> dict:
-    """``--rounds`` rounds of: the model in-process, then ``--connections`` wrk connections, then one; rows checked."""
+    """``--rounds`` rounds of: the one-image floor, one wrk connection, the model in-process, ``--connections``."""
     username, token = fresh_user(url)
     rounds = []
     with tempfile.TemporaryDirectory(prefix="digitify-wrk-") as folder:
@@ -222,16 +236,18 @@ def measure(
         for index, png in enumerate(images):
             bodies.append(Path(folder) / f"body-{index}.bin")
             bodies[-1].write_bytes(multipart_body(png))
+        recognizer = Recognizer.from_file(model)
         sent = run_wrk(url, token, bodies, args.connections, 3)["sent"]  # warm-up
         for _ in range(args.rounds):
-            reference = in_process(model, images)
+            reference = one_image_floor(recognizer, images)
+            single = run_wrk(url, token, bodies, 1, args.seconds)
+            reference |= end_to_end(recognizer, images)
             cpu_before = service_cpu_seconds(pid)
             concurrent = run_wrk(url, token, bodies, args.connections, args.seconds)
             cpu_after = service_cpu_seconds(pid)
             if cpu_before is not None and cpu_after is not None:
                 cpu_ms = 1000 * (cpu_after - cpu_before) / max(concurrent["completed"], 1)
                 concurrent["cpu_ms_per_request"] = round(cpu_ms, 3)
-            single = run_wrk(url, token, bodies, 1, args.seconds)
             sent += concurrent["sent"] + single["sent"]
             rounds.append(
                 {
@@ -253,12 +269,13 @@ def measure(
 
 
 def round_ratios(reference: dict, concurrent: dict, single: dict) -> dict:
-    """One round's HTTP figures over the in-process ones measured just before them."""
+    """One round's HTTP figures over the in-process ones measured just before each of them."""
     result = {
         "http_rps_over_in_process_images_per_s": round(
             concurrent["requests_per_s"] / reference["end_to_end_images_per_s"], 3
         ),
         "one_client_p50_over_floor": round(single["p50_ms"] / reference["one_image_floor_ms"], 2),
+        "one_client_p50_over_all_cores_floor": round(single["p50_ms"] / reference["one_image_floor_all_cores_ms"], 2),
     }
     cpu = concurrent.get("cpu_ms_per_request")
     if cpu is not None:

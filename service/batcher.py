@@ -1,6 +1,6 @@
 """Continuous batching of blocking calls on one thread: the calls of concurrent callers become one.
 
-Callers hand their items to :class:`ModelBatcher` and await the answers. One thread runs the
+Callers hand their items to :class:`ThreadBatcher` and await the answers. One thread runs the
 call: whenever it is free it takes every item waiting (up to ``max_batch``) and runs them in one
 call, so under load batches grow by themselves and a lone caller is served at once, with no
 batching window to wait out. The service's spool writer is one (``service.logbook``: the log
@@ -36,15 +36,15 @@ class BatcherClosedError(RuntimeError):
     """The batcher was closed: its thread is stopped."""
 
 
-class ModelBatcher(Generic[Item, Answer]):
-    """Runs ``run_model`` in one thread (called ``name``) on the items of all waiting callers at once."""
+class ThreadBatcher(Generic[Item, Answer]):
+    """Runs ``run_batch`` in one thread (called ``name``) on the items of all waiting callers at once."""
 
     def __init__(
-        self, run_model: Callable[[list[Item]], list[Answer]], max_batch: int = 64, name: str = "digitify-model"
+        self, run_batch: Callable[[list[Item]], list[Answer]], max_batch: int = 64, name: str = "digitify-batcher"
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
-        self.run_model = run_model
+        self.run_batch = run_batch
         self.max_batch = max_batch
         self._jobs: deque[_Job[Item, Answer]] = deque()
         self._wake = threading.Condition()
@@ -52,7 +52,7 @@ class ModelBatcher(Generic[Item, Answer]):
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
 
-    async def infer(self, items: Sequence[Item]) -> list[Answer]:
+    async def run(self, items: Sequence[Item]) -> list[Answer]:
         """Run ``items`` (one answer each, in order), sharing one call with whoever else waits."""
         if not items:
             return []
@@ -92,7 +92,7 @@ class ModelBatcher(Generic[Item, Answer]):
         while (jobs := self._take()) is not None:
             items = [item for job in jobs for item in job.items]
             try:
-                answers = self.run_model(items)
+                answers = self.run_batch(items)
             except Exception as error:  # a failure fails these callers, not the thread
                 logger.exception("%s failed on a batch of %d items", self._thread.name, len(items))
                 _hand_back([(job, None, error) for job in jobs])

@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import Engine, exc
 from sqlalchemy.dialects import postgresql, sqlite
 
-from service.batcher import ModelBatcher
+from service.batcher import ThreadBatcher
 from service.spool import Spool
 from service.tables import OUTCOME_OK, OUTCOME_REJECTED, PredictionLog, utcnow
 
@@ -171,12 +171,12 @@ class Logbook:
         self._committing = False
         self.commits = 0
         self._spooled = spool.backlog()  # kept in memory: ``full`` is asked on every prediction
-        self._writer: ModelBatcher[dict[str, Any], None] | None = None
+        self._writer: ThreadBatcher[dict[str, Any], None] | None = None
 
     def start_writer(self) -> None:
         """Start the spool writer that ``record_async`` hands rows to (once)."""
         if self._writer is None:
-            self._writer = ModelBatcher(self._append, max_batch=WRITER_MAX_ROWS, name="digitify-spool-writer")
+            self._writer = ThreadBatcher(self._append, max_batch=WRITER_MAX_ROWS, name="digitify-spool-writer")
 
     async def record_async(self, rows: Sequence[dict[str, Any]]) -> None:
         """``record`` for an event loop: the rows of every caller waiting go in one commit of one writer thread.
@@ -185,7 +185,7 @@ class Logbook:
         """
         if self._writer is None:
             raise RuntimeError("the spool writer is not started")
-        await self._writer.infer(list(rows))
+        await self._writer.run(list(rows))
 
     def count_spooled(self, rows: int) -> None:
         """Count rows another process (an inference process) committed to this log's spool, and wake the flusher."""

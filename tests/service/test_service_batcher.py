@@ -1,4 +1,4 @@
-"""The model batcher: concurrent requests share model calls, each gets its own answers, failures stay theirs."""
+"""The thread batcher: concurrent callers share one blocking call, each gets its own answers, failures stay theirs."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from service.batcher import BatcherClosedError, ModelBatcher
+from service.batcher import BatcherClosedError, ThreadBatcher
 
 
-class SlowModel:
+class SlowCall:
     """Answers each image with its first pixel, taking 20 ms per call; remembers the batch sizes."""
 
     def __init__(self) -> None:
@@ -29,7 +29,7 @@ class SlowModel:
         time.sleep(0.02)
         values = [float(array[0, 0]) for array in arrays]
         if self.fail_on in values:
-            raise RuntimeError("the model broke")
+            raise RuntimeError("the call broke")
         return values
 
 
@@ -45,43 +45,43 @@ def images(*values: float) -> list[np.ndarray]:
 
 
 def test_concurrent_requests_share_batches_and_get_their_own_answers():
-    model = SlowModel()
-    batcher = ModelBatcher(model, max_batch=8)
+    call = SlowCall()
+    batcher = ThreadBatcher(call, max_batch=8)
 
     async def clients() -> list[list[float]]:
-        return await asyncio.gather(*(batcher.infer(images(i, i + 0.5)) for i in range(20)))
+        return await asyncio.gather(*(batcher.run(images(i, i + 0.5)) for i in range(20)))
 
     answers = run_loop(clients())
     batcher.close()
     assert answers == [[i, i + 0.5] for i in range(20)]
-    assert sum(model.batch_sizes) == 40
-    assert max(model.batch_sizes) <= 8
-    assert len(model.batch_sizes) < 20  # calls were merged
-    assert model.threads == {"digitify-model"}
+    assert sum(call.batch_sizes) == 40
+    assert max(call.batch_sizes) <= 8
+    assert len(call.batch_sizes) < 20  # calls were merged
+    assert call.threads == {"digitify-batcher"}
 
 
 def test_a_lone_request_is_answered_without_waiting_for_company():
-    model = SlowModel()
-    batcher = ModelBatcher(model, max_batch=64)
+    call = SlowCall()
+    batcher = ThreadBatcher(call, max_batch=64)
 
     async def one() -> tuple[list[float], float]:
         started = time.perf_counter()
-        answer = await batcher.infer(images(7))
+        answer = await batcher.run(images(7))
         return answer, time.perf_counter() - started
 
     answer, seconds = run_loop(one())
     batcher.close()
     assert answer == [7.0]
-    assert seconds < 0.5  # one 20 ms model call, no batching window
+    assert seconds < 0.5  # one 20 ms call, no batching window
 
 
-def test_a_model_failure_fails_only_the_batch_it_hit_and_the_batcher_goes_on():
-    model = SlowModel()
-    model.fail_on = 13.0
-    batcher = ModelBatcher(model, max_batch=1)
+def test_a_failure_fails_only_the_batch_it_hit_and_the_batcher_goes_on():
+    call = SlowCall()
+    call.fail_on = 13.0
+    batcher = ThreadBatcher(call, max_batch=1)
 
     async def clients() -> list:
-        return await asyncio.gather(*(batcher.infer(images(i)) for i in (12, 13, 14)), return_exceptions=True)
+        return await asyncio.gather(*(batcher.run(images(i)) for i in (12, 13, 14)), return_exceptions=True)
 
     ok_before, failed, ok_after = run_loop(clients())
     assert ok_before == [12.0] and ok_after == [14.0]
@@ -90,10 +90,10 @@ def test_a_model_failure_fails_only_the_batch_it_hit_and_the_batcher_goes_on():
 
 
 def test_a_job_larger_than_the_batch_limit_runs_whole_and_a_closed_batcher_refuses():
-    model = SlowModel()
-    batcher = ModelBatcher(model, max_batch=4)
-    assert run_loop(batcher.infer(images(*range(10)))) == [float(i) for i in range(10)]
-    assert run_loop(batcher.infer([])) == []
+    call = SlowCall()
+    batcher = ThreadBatcher(call, max_batch=4)
+    assert run_loop(batcher.run(images(*range(10)))) == [float(i) for i in range(10)]
+    assert run_loop(batcher.run([])) == []
     batcher.close()
     with pytest.raises(BatcherClosedError):
-        run_loop(batcher.infer(images(1)))
+        run_loop(batcher.run(images(1)))
