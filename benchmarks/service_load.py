@@ -19,7 +19,7 @@ PostgreSQL cluster when the backend is PostgreSQL. After a 3-second warm-up it m
   requests/s, latency percentiles and errors;
 - the same model file on the same images in this process: end-to-end images/s (PNG bytes ->
   preprocessing -> model in batches of 64 -> text, all cores) and the CPU time it spends per image
-  (with the floor: ``in_process``);
+  (``in_process`` holds these figures and the floor's);
 - ``concurrent``, right after: the same with ``--connections``, and the CPU time the whole service
   (web worker and inference processes) spends per request (``cpu_ms_per_request``, comparable
   with the in-process CPU time per image);
