@@ -15,8 +15,9 @@ Every prediction route goes through the worker's one ``service.predictor.Predict
 in one ``service.inference_pool.InferencePool`` (whatever concurrent requests wait share one batch:
 continuous batching, no batching window), which hands each batch to an idle inference process
 (``service.inference_process``: decoding, normalization, the model and the spool commit of the
-log rows, off the event loop's interpreter); the log row is durable before the answer. Bad inputs answer 4xx with
-``{"error": ..., "log_id": ...}``; a batch an inference process failed on answers 503.
+log rows, off the event loop's interpreter); the log row is durable before the answer. Bad
+inputs answer 4xx with ``{"error": ..., "log_id": ...}``; a batch an inference process failed on
+answers 503.
 """
 
 from __future__ import annotations
