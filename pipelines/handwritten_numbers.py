@@ -7,7 +7,10 @@ used here: it is kept for ``pipelines.usps_benchmark``.
 The composer imitates one writer per number: a digit height, a slant and a spacing habit,
 varied a little per digit (scale, width, slant, rotation, baseline), gaps that sometimes
 close so digits touch or overlap, a pen thickness, and a drawn decimal point
-(``pipelines.common.composition``).
+(``pipelines.common.composition``). A share of each split's numbers (``pen_redraw_fraction``,
+per split; 0 for test so the test set stays as it was) has its digits thinned to their centre
+lines and redrawn with a round pen of one random width, as on a web canvas
+(``pipelines.common.pen_redraw``): real writers' shapes in the canvas look.
 Writes ``datasets/handwritten/{train,val,test}``: labelled folders plus ``digits.csv``
 naming the real digits each image is made of.
 """
@@ -50,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
             seed=(int(config["seed"]), split_index),
             augment_strength=float(config["augment_strength"]),
             dark_fraction=float(config["dark_fraction"]),
+            pen_redraw_fraction=float(config.get("pen_redraw_fraction", {}).get(split, 0.0)),
         )
         log.info("%s digits: %s", split, ", ".join(f"{p.name} {len(p)}" for p in parts[split].values()))
     output = Path(config["output_dir"])

@@ -5,9 +5,11 @@ show: each number is written by one writer, either composed from real handwritte
 (``pipelines.common.composition``, the same disjoint digit pools as ``handwritten_numbers``) or
 drawn as pen trajectories with the pen writer's habits (``pipelines.common.pen``), often as an
 amount is written (thousands commas, a trailing ``,-`` or ``-``: marks that are not part of the
-label), then put on paper (``pipelines.common.paper``): ruled lines, an amount box cut by the
-crop, grids, stamps, bleed-through, pencil or ballpoint, uneven light, tilt, blur, JPEG and
-binarization.
+label; in train and val, ``decoration_fraction`` of the pen-written ones also get a currency sign,
+an underline, a trailing ``=`` or specks from :mod:`pipelines.common.decorations`, drawn from a
+random stream of their own so the test split does not depend on them), then put on paper
+(``pipelines.common.paper``): ruled lines, an amount box cut by the crop, grids, stamps,
+bleed-through, pencil or ballpoint, uneven light, tilt, blur, JPEG and binarization.
 
 Writes ``<output_dir>/{train,val,test}/`` labelled folders (``digits.csv`` names the real
 digits). The test split is made of test-only digits and its own random streams: it is never
@@ -16,6 +18,7 @@ used for training, and ``evaluate`` reports it as the ``paper`` test set.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from pipelines.common.composition import ComposeStyle, DigitSource, compose_number
+from pipelines.common.decorations import decorate
 from pipelines.common.digit_pools import split_training_pools
 from pipelines.common.number_text import as_written, label_of, sample_number
 from pipelines.common.paper import PaperStyle, put_on_paper
@@ -34,6 +38,7 @@ from pipelines.common.splits import SPLITS, Chunk, Generated, shared_state, writ
 log = logging.getLogger("pipelines.paper_numbers")
 
 SECTION = "paper_numbers"
+DECORATION_STREAM = 104729  # the decorations' own random stream: the others do not depend on them
 
 
 @dataclass(frozen=True)
@@ -51,12 +56,20 @@ def written_text(rng: np.random.Generator, params: dict[str, Any]) -> str:
     return as_written(number, rng, params["comma_fraction"], params["dash_fraction"])
 
 
+def _decorated(
+    strokes: list[np.ndarray], widths: list[float], pen: float, marks: np.random.Generator
+) -> tuple[list[np.ndarray], list[float]]:
+    """The pen writer's extras for a decorated number: marks from their own generator."""
+    return decorate(strokes, widths, pen, marks)
+
+
 def draw_chunk(chunk: Chunk) -> list[Generated]:
     """Write and capture one chunk of numbers on paper; each sample has its own seeded generator."""
     settings: PaperSettings = chunk.settings
     params = settings.params
     source: DigitSource = shared_state()[chunk.split]
     paper = PaperStyle()
+    decoration_fraction = float(params["decoration_fraction"][chunk.split])
     samples = []
     previous: np.ndarray | None = None
     for index in range(chunk.start, chunk.start + chunk.count):
@@ -64,7 +77,9 @@ def draw_chunk(chunk: Chunk) -> list[Generated]:
         text = written_text(rng, params)
         ids: list[str] = []
         if rng.random() < params["pen_fraction"]:
-            ink = draw_number(text, rng)
+            marks = np.random.default_rng([*settings.seed, index, DECORATION_STREAM])
+            decorated = decoration_fraction > 0 and marks.random() < decoration_fraction
+            ink = draw_number(text, rng, functools.partial(_decorated, marks=marks) if decorated else None)
         else:
             ink, ids = compose_number(text, source, settings.style, rng)
         image = put_on_paper(ink, rng, paper, bleed=previous)

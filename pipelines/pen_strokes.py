@@ -4,6 +4,12 @@ This is the source closest to what users send from the drawing pad: the pen writ
 :mod:`pipelines.common.pen` draws each number; backgrounds are mostly canvas-like (white or
 dark, ``clean_fraction`` with no augmentation at all), the rest through the shared augmenter.
 
+With probability ``decoration_fraction`` (per split; none in test) a number gets marks that are
+not part of it (:mod:`pipelines.common.decorations`: a currency sign or a stroke before it, a
+trailing ``-`` or ``,-``, an underline, specks) that stay out of its label; that choice and the
+marks draw from a generator of their own, so a split without decorations is the same sample for
+sample as before they existed.
+
 Writes ``<output_dir>/{train,val,test}/`` labelled folders (grey PNGs, 40-80 px high).
 Val and test differ from train by their random streams only (templates are shared): they
 measure fit to this source, not to new writers. Generation runs in ``workers`` processes
@@ -19,30 +25,24 @@ from typing import Any
 import numpy as np
 
 from pipelines.common.augment import build_augmenter
+from pipelines.common.decorations import decorate
 from pipelines.common.number_text import sample_number
 from pipelines.common.params import start_stage
-from pipelines.common.pen import render, sample_writer, trace_number
+from pipelines.common.pen import canvas_export, render, sample_writer, trace_number
 from pipelines.common.splits import SPLITS, Chunk, Generated, write_splits
 
 log = logging.getLogger("pipelines.pen_strokes")
 
 SECTION = "pen_strokes"
-
-
-def _canvas(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Make a bare canvas export: black ink on white, or light ink on a dark canvas."""
-    if rng.random() < 0.7:
-        return image
-    background = int(rng.integers(0, 48))
-    ink = int(rng.integers(215, 256))
-    alpha = (255 - image.astype(np.float32)) / 255.0
-    return np.round(background + (ink - background) * alpha).astype(np.uint8)
+DECORATION_STREAM = 104729  # seeds the decorations' own generator, apart from the samples' one
 
 
 def generate_chunk(chunk: Chunk) -> list[Generated]:
     """Draw one chunk of samples (``chunk.settings`` is the stage's parameter section)."""
     params = chunk.settings
     rng = np.random.default_rng([int(params["seed"]), chunk.split_index, chunk.chunk_index])
+    decoration_fraction = float(params["decoration_fraction"][chunk.split])
+    decorations = np.random.default_rng([int(params["seed"]), chunk.split_index, chunk.chunk_index, DECORATION_STREAM])
     augment = build_augmenter(
         float(params["augment_strength"]), int(rng.integers(2**31)), paper_fraction=float(params["paper_fraction"])
     )
@@ -51,9 +51,11 @@ def generate_chunk(chunk: Chunk) -> list[Generated]:
         label = sample_number(rng, int(params["min_length"]), int(params["max_length"]), params["decimal_fraction"])
         writer = sample_writer(rng)
         strokes, widths = trace_number(label, writer, rng)
+        if decoration_fraction > 0 and decorations.random() < decoration_fraction:
+            strokes, widths = decorate(strokes, widths, writer.pen, decorations)
         image = render(strokes, widths, rng, writer.pressure)
         clean = rng.random() < params["clean_fraction"]
-        samples.append(Generated(_canvas(image, rng) if clean else augment(image=image)["image"], label))
+        samples.append(Generated(canvas_export(image, rng) if clean else augment(image=image)["image"], label))
     return samples
 
 

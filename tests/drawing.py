@@ -87,3 +87,35 @@ def write_usps(folder: Path, per_class: dict[str, int], seed: int = 0) -> Path:
         with gzip.open(folder / f"zip.{part}.gz", "wt", encoding="ascii") as handle:
             handle.write("\n".join(lines) + "\n")
     return folder
+
+
+def write_pendigits(folder: Path, writers: dict[str, int], per_digit: int = 2, seed: int = 0) -> Path:
+    """Write UNIPEN ``pendigits-orig.tra.gz`` / ``.tes.gz`` with ``writers[part]`` writers, each writing
+    every digit ``per_digit`` times as seven-segment strokes in tablet coordinates (0..500, y up).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    names = {"train": "pendigits-orig.tra.gz", "test": "pendigits-orig.tes.gz"}
+    first_writer = 1
+    for part, count in writers.items():
+        lines = ['.LEXICON "0" "1" "2" "3" "4" "5" "6" "7" "8" "9"', ".HIERARCHY      DIGIT", ""]
+        index = 0
+        for writer in range(first_writer, first_writer + count):
+            for _ in range(per_digit):
+                for digit in range(10):
+                    lines += [f'.SEGMENT DIGIT    {index} ? "{digit}"', f".COMMENT {digit} {writer}  {index}"]
+                    left, bottom, size = rng.uniform(100, 200), rng.uniform(100, 200), rng.uniform(150, 250)
+                    for segment in DIGIT_SEGMENTS[str(digit)]:
+                        lines.append(".PEN_DOWN")
+                        for t in np.linspace(0.0, 1.0, 5):
+                            (x0, y0), (x1, y1) = SEGMENTS[segment]
+                            x = left + size * 0.5 * (x0 + t * (x1 - x0))
+                            y = bottom + size * (1.0 - (y0 + t * (y1 - y0)))  # tablet y grows upwards
+                            lines.append(f" {round(x)} {round(y)}")
+                        lines += [".PEN_UP", ".DT 100"]
+                    lines.append("")
+                    index += 1
+        first_writer += count
+        with gzip.open(folder / names[part], "wt", encoding="ascii") as handle:
+            handle.write("\n".join(lines) + "\n")
+    return folder

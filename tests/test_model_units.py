@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.calibration import Calibration, fit_calibration
+from models.calibration import LOG_SCORE, Calibration, fit_calibration
 from models.charset import BLANK, CHARSET, NUM_CLASSES, LabelError, decode, encode, validate_label
 from models.crnn import CRNN, output_lengths
 from models.decoding import beam_decode, greedy_decode
@@ -85,7 +85,7 @@ def test_calibration_fit_tracks_accuracy():
     scores = rng.uniform(-6, 0, size=4000)
     truth = 1 / (1 + np.exp(-(1.5 * scores + 4)))
     correct = rng.random(4000) < truth
-    fitted = fit_calibration(scores, correct)
+    fitted = fit_calibration(scores, correct, feature=LOG_SCORE)
     assert fitted.slope == pytest.approx(1.5, rel=0.2)
     assert fitted.intercept == pytest.approx(4, rel=0.2)
     assert 0.0 < fitted.confidence(-3.0) < 1.0

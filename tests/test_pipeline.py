@@ -17,7 +17,7 @@ import yaml
 
 from models.registry import CHAMPION_ALIAS, MODEL_NAME
 from tests.corrections_fixture import encoded
-from tests.drawing import write_usps
+from tests.drawing import write_pendigits, write_usps
 from tests.service.harness import ADMIN, ServiceProcess, login, register, run_python, service_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +49,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         else:
             shutil.copy(source, root / name)
     usps = write_usps(root.parent / "usps-fixture", {"train": 8, "test": 6})
+    pendigits = write_pendigits(root.parent / "pendigits-fixture", {"train": 5, "test": 2})
     params = merge(
         yaml.safe_load((ROOT / "params.yaml").read_text()),
         yaml.safe_load((ROOT / "tests/params-tiny.yaml").read_text()),
@@ -57,6 +58,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     params["handwritten_numbers"]["pools"]["usps_dir"] = str(usps)
     params["paper_numbers"]["pools"]["usps_dir"] = str(usps)
     params["usps_benchmark"]["usps_dir"] = str(usps)
+    params["pen_real"]["pendigits_dir"] = str(pendigits)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     (root / "data/svhn").mkdir(parents=True)
     env = {
@@ -117,7 +119,7 @@ def test_sweep_is_one_parent_with_nested_trials(project):
 def test_metrics_plots_and_a_clean_status(project):
     root, env = project
     metrics = json.loads((root / "metrics/evaluate.json").read_text())
-    assert set(metrics) == {"fonts", "strokes", "handwritten", "paper", "usps_benchmark"}
+    assert set(metrics) == {"fonts", "strokes", "pen_real", "handwritten", "paper", "usps_benchmark"}
     for name, values in metrics.items():
         assert values["n"] > 0, name
         assert 0 <= values["exact_match"] <= 1 and values["cer"] >= 0

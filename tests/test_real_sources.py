@@ -183,6 +183,7 @@ def paper_params(tmp_path: Path, usps: Path, **overrides) -> dict:
         "comma_fraction": 1.0,
         "dash_fraction": 0.5,
         "pen_fraction": 0.4,
+        "decoration_fraction": {"train": 0.3, "val": 0.3, "test": 0.0},
         "digit_height": [24, 56],
         "touch_fraction": 0.08,
         "workers": 2,

@@ -51,6 +51,7 @@ def write_params(directory: Path, name: str) -> Path:
             "augment_strength": 0.5,
             "clean_fraction": 0.3,
             "paper_fraction": 0.25,
+            "decoration_fraction": {"train": 0.35, "val": 0.35, "test": 0.0},
             "seed": 6,
         },
     }

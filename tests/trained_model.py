@@ -30,6 +30,7 @@ def stroke_params(output: Path, train: int, val: int) -> dict:
         max_length=4,
         clean_fraction=0.7,
         decimal_fraction=0.2,
+        decoration_fraction={"train": 0.0, "val": 0.0, "test": 0.0},
         seed=123,
     )
     return params

@@ -2,7 +2,9 @@
 
 A writer has a digit height, a slant and a spacing habit, varied a little per digit (scale,
 width, slant, rotation, baseline); gaps sometimes close so digits touch or overlap; the digits
-get one pen thickness; the decimal point comes from :mod:`pipelines.common.points`. Used by the
+get one pen thickness, or, for a share of the numbers, are redrawn along their centre lines with
+a round canvas pen (:mod:`pipelines.common.pen_redraw`); the decimal point comes from
+:mod:`pipelines.common.points`. Used by the
 ``handwritten_numbers`` and ``usps_benchmark`` stages through :func:`draw_numbers`, a chunk
 function for :func:`pipelines.common.splits.write_splits`.
 """
@@ -18,8 +20,12 @@ from scipy.ndimage import gaussian_filter
 
 from pipelines.common.augment import build_augmenter
 from pipelines.common.digit_pools import DigitPool
+from pipelines.common.pen_redraw import redraw_as_pen
 from pipelines.common.points import MARK_STROKES, draw_point, rasterize
 from pipelines.common.splits import Chunk, Generated, shared_state
+
+LOOPS = {"0": 1, "6": 1, "8": 2, "9": 1}
+"""The loops a digit has at least: a number redrawn along its centre lines must keep them all."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class ComposeStyle:
     point_pen: tuple[float, float] = (0.07, 0.16)
     thinning: tuple[float, float] = (0.05, 0.35)
     margin: tuple[float, float] = (0.08, 0.4)
+    redraw_pen: tuple[float, float] = (0.06, 0.16)  # round pen widths, drawn log-uniform
 
 
 class DigitSource:
@@ -98,7 +105,7 @@ def transform_digit(image: np.ndarray, height: float, width_factor: float, shear
 
 
 def compose_number(
-    text: str, source: DigitSource, style: ComposeStyle, rng: np.random.Generator
+    text: str, source: DigitSource, style: ComposeStyle, rng: np.random.Generator, pen: float | None = None
 ) -> tuple[np.ndarray, list[str]]:
     """Compose ``text`` (digits, at most one ``.``, and marks that are not part of the number:
     ``,`` and ``-``, see :mod:`pipelines.common.number_text`) from real digits as one writer would.
@@ -106,7 +113,9 @@ def compose_number(
     Each piece is placed by the ink it shares rows with, so the gap is the distance
     between strokes (negative: they touch or overlap), whatever the slant. Returns the
     float32 ink map in [0, 1] (ink high, background 0, with a margin) and the ids of the
-    real digits used, in order.
+    real digits used, in order. With ``pen`` (a fraction of the digit height), the digits are
+    redrawn along their centre lines with a round pen that wide instead of thickened, unless
+    that loses one of their loops (:data:`LOOPS`); ``rng`` is drawn from exactly as without it.
     """
     height = rng.uniform(*style.digit_height)
     writer = source.writer(rng)
@@ -151,7 +160,8 @@ def compose_number(
         bottom = baseline + round(rng.normal(0, style.baseline_jitter) * height)
         layout.place(digit, bottom - digit.shape[0], gap, not_before=not_before)
         point_right = None
-    return layout.render(height, style, rng), ids
+    loops = sum(LOOPS.get(char, 0) for char in text)
+    return layout.render(height, style, rng, pen, loops), ids
 
 
 class _Layout:
@@ -193,8 +203,14 @@ class _Layout:
         self.pieces.append((piece, x, top, is_point))
         return float(x + last[has_ink].max()) if has_ink.any() else float(x + piece.shape[1])
 
-    def render(self, height: float, style: ComposeStyle, rng: np.random.Generator) -> np.ndarray:
-        """Paste the pieces with margins; the digits get one pen thickness, the point keeps its drawn size."""
+    def render(
+        self, height: float, style: ComposeStyle, rng: np.random.Generator, pen: float | None = None, loops: int = 0
+    ) -> np.ndarray:
+        """Paste the pieces with margins; the digits get one pen thickness, the point keeps its drawn size.
+
+        With ``pen`` (a fraction of ``height``) the digits are redrawn as strokes of a round pen that
+        wide, unless the redrawn digits have fewer than ``loops`` holes: then they keep the thick look.
+        """
         left = min(x for _, x, _, _ in self.pieces)
         top = min(y for _, _, y, _ in self.pieces)
         right = max(x + p.shape[1] for p, x, _, _ in self.pieces)
@@ -207,12 +223,16 @@ class _Layout:
             row, col = y - top + margins[1], x - left + margins[0]
             region = (points if is_point else digits)[row : row + piece.shape[0], col : col + piece.shape[1]]
             np.maximum(region, piece, out=region)
+        thinning = rng.uniform(*style.thinning)
+        redrawn = None if pen is None else redraw_as_pen(digits, pen * height, min_holes=loops)
+        if redrawn is not None:
+            return np.maximum(redrawn, gaussian_filter(points, sigma=0.5))
         blurred = gaussian_filter(digits, sigma=max(0.6, 0.035 * height))
-        pen = np.clip((blurred - rng.uniform(*style.thinning)) / 0.35, 0.0, 1.0)
-        strong = pen[pen > 0.05]
+        thick = np.clip((blurred - thinning) / 0.35, 0.0, 1.0)
+        strong = thick[thick > 0.05]
         if strong.size:
-            pen = np.clip(pen / max(0.3, float(np.percentile(strong, 99))), 0.0, 1.0)
-        return np.maximum(pen, gaussian_filter(points, sigma=0.5))
+            thick = np.clip(thick / max(0.3, float(np.percentile(strong, 99))), 0.0, 1.0)
+        return np.maximum(thick, gaussian_filter(points, sigma=0.5))
 
 
 def ink_to_paper(ink: np.ndarray) -> np.ndarray:
@@ -220,21 +240,33 @@ def ink_to_paper(ink: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(255.0 * (1.0 - ink)), 0, 255).astype(np.uint8)
 
 
+PEN_STREAM = 7919
+"""Appended to a sample's seed for the generator that decides its pen redraw, apart from its composing one."""
+
+
 @dataclass(frozen=True)
 class NumberSettings:
-    """What every chunk of one split needs besides the digits: the texts, the look and the seed."""
+    """What every chunk of one split needs besides the digits: the texts, the look and the seed.
+
+    ``pen_redraw_fraction`` is the share of numbers whose digits are redrawn with a round pen (0: none).
+    """
 
     texts: tuple[str, ...]
     style: ComposeStyle
     seed: tuple[int, ...]
     augment_strength: float
     dark_fraction: float
+    pen_redraw_fraction: float = 0.0
 
 
 def draw_numbers(chunk: Chunk) -> list[Generated]:
     """Compose one chunk of numbers from the split's digits (``shared_state()[split]``, a DigitSource).
 
     Every sample has its own generator seeded from ``(seed, index)``; the augmenter is seeded per chunk.
+    Whether a sample's digits are redrawn with a round pen (``pen_redraw_fraction``), and the pen's
+    width, come from a second generator seeded from ``(seed, index, PEN_STREAM)``: the composing
+    generator is untouched, and at fraction 0 nothing else is drawn, so every sample is as before.
+    (The per-chunk augmenter draws partly by content, so after a redrawn sample its later draws may differ.)
     """
     settings: NumberSettings = chunk.settings
     source: DigitSource = shared_state()[chunk.split]
@@ -243,7 +275,12 @@ def draw_numbers(chunk: Chunk) -> list[Generated]:
     for index in range(chunk.start, chunk.start + chunk.count):
         rng = np.random.default_rng([*settings.seed, index])
         text = settings.texts[index]
-        ink, ids = compose_number(text, source, settings.style, rng)
+        pen = None
+        if settings.pen_redraw_fraction > 0:
+            pen_rng = np.random.default_rng([*settings.seed, index, PEN_STREAM])
+            if pen_rng.random() < settings.pen_redraw_fraction:
+                pen = float(np.exp(pen_rng.uniform(*np.log(settings.style.redraw_pen))))  # log-uniform
+        ink, ids = compose_number(text, source, settings.style, rng, pen)
         samples.append(Generated(augment(ink_to_paper(ink)), text, tuple(ids)))
     return samples
 

@@ -15,6 +15,7 @@ overlapping; decimal points and the marks beside amounts come from :mod:`pipelin
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -163,8 +164,17 @@ def _weighted_choice(rng: np.random.Generator, weights: list[float]) -> int:
     return int(rng.choice(len(p), p=p / p.sum()))
 
 
-def trace_number(text: str, writer: Writer, rng: np.random.Generator) -> tuple[list[np.ndarray], list[float]]:
+Glyphs = Callable[[str, Writer, np.random.Generator], list[np.ndarray]]
+"""Draws one digit's trajectories for a writer (digit-height units, baseline at y = 0, up negative)."""
+
+
+def trace_number(
+    text: str, writer: Writer, rng: np.random.Generator, glyphs: Glyphs | None = None
+) -> tuple[list[np.ndarray], list[float]]:
     """Lay out ``text`` as pen trajectories in digit-height units; return the strokes and their pen widths.
+
+    Digits come from ``glyphs`` (default: the hand-designed templates); decimal points and marks
+    from :mod:`pipelines.common.points`.
 
     Each character is placed by its ink profile against the previous character's (the closest
     approach, band of rows by band of rows), so a gap of 0 makes neighbours touch and a negative
@@ -184,7 +194,7 @@ def trace_number(text: str, writer: Writer, rng: np.random.Generator) -> tuple[l
             glyph, pens = [dot], [pen]
             gap = rng.uniform(-0.03, 0.22) if rng.random() < 0.15 else rng.uniform(0.0, 0.22)
         else:
-            glyph = _digit_strokes(char, writer, rng)
+            glyph = (glyphs or _digit_strokes)(char, writer, rng)
             pens = [writer.pen * rng.uniform(0.92, 1.08) for _ in glyph]
             gap = (
                 writer.gap + rng.normal(0.0, 0.04)
@@ -248,6 +258,13 @@ def _digit_strokes(digit: str, writer: Writer, rng: np.random.Generator) -> list
         curve = _pen_dynamics(_spline(points, stroke.corners), writer, rng)
         traced.append(_pen_positions(curve, writer, rng))
     return [t - [0.0, 1.0] for t in traced]
+
+
+def trace_trajectory(points: np.ndarray, writer: Writer, rng: np.random.Generator) -> np.ndarray:
+    """A smooth curve through sparse pen positions (centripetal Catmull-Rom), reported as a moving pointer would."""
+    if len(points) == 1:
+        points = np.vstack([points[0], points[0] + 1e-3])
+    return _pen_positions(_catmull_rom(points, 8), writer, rng)
 
 
 def _pen_dynamics(curve: np.ndarray, writer: Writer, rng: np.random.Generator) -> np.ndarray:
@@ -349,10 +366,26 @@ def render(strokes: list[np.ndarray], widths: list[float], rng: np.random.Genera
     return 255 - ink
 
 
-def draw_number(text: str, rng: np.random.Generator) -> np.ndarray:
-    """Write ``text`` (digits, a ``.``, and the marks ``,`` and ``-``) by a new writer; return the ink
-    map (float32 in [0, 1], 1 = ink, 40-80 px high with margins).
+def canvas_export(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A bare canvas export of a rendered number: black ink on white, or light ink on a dark canvas."""
+    if rng.random() < 0.7:
+        return image
+    background = int(rng.integers(0, 48))
+    ink = int(rng.integers(215, 256))
+    alpha = (255 - image.astype(np.float32)) / 255.0
+    return np.round(background + (ink - background) * alpha).astype(np.uint8)
+
+
+Extras = Callable[[list[np.ndarray], list[float], float], tuple[list[np.ndarray], list[float]]]
+"""Adds strokes to a laid-out number (its strokes, their widths, the writer's pen width), e.g. marks around it."""
+
+
+def draw_number(text: str, rng: np.random.Generator, extras: Extras | None = None) -> np.ndarray:
+    """Write ``text`` (digits, a ``.``, and the marks ``,`` and ``-``) by a new writer, with the strokes
+    ``extras`` adds; return the ink map (float32 in [0, 1], 1 = ink, 40-80 px high with margins).
     """
     writer = sample_writer(rng)
     strokes, widths = trace_number(text, writer, rng)
+    if extras is not None:
+        strokes, widths = extras(strokes, widths, writer.pen)
     return (255 - render(strokes, widths, rng, writer.pressure)).astype(np.float32) / 255.0

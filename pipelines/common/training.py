@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,12 +20,13 @@ from models.crnn import CRNNConfig
 from models.lit_crnn import LitCRNN
 from models.metrics import exact_match
 from models.recognizer import Recognizer, load_model_file
-from pipelines.common.packed_data import PackedDataModule, PackedSet
+from pipelines.common.packed_data import PackedDataModule, PackedSet, pack
 
 log = logging.getLogger("pipelines.common.training")
 
 MONITOR_MODES = {"val_exact_match": "max", "val_cer": "min", "val_loss": "min"}
 PRECISIONS = ("auto", "bf16-mixed", "32-true")
+MIN_CALIBRATION_IMAGES = 200  # fewer validation images of the chosen sources: calibrate on them all
 
 
 def resolve_precision(requested: str) -> str:
@@ -141,11 +143,44 @@ def start_from(module: LitCRNN, path: Path) -> None:
     log.info("starting from the weights of %s", path)
 
 
-def calibrate(module: LitCRNN, val: PackedSet) -> Calibration:
-    """Fit the confidence calibration of a trained module on validation data."""
-    decoded = Recognizer(module.model).decode_normalized(val.images())
+def calibration_set(
+    val: PackedSet, sources: Sequence[str] | None = None, minimum: int = MIN_CALIBRATION_IMAGES
+) -> PackedSet:
+    """The validation images a calibration is fitted on: those of ``sources`` (all of ``val`` when
+    ``sources`` is empty or None). The model fits synthetic sources far better than the real writing
+    people send; fitting on the real-like sources keeps the confidence tied to that writing whatever
+    share of the validation set the synthetic ones make up. With fewer than ``minimum`` such images
+    the fit would be noise: then the whole set, with a log line.
+    """
+    if not sources:
+        return val
+    wanted = set(sources)
+    chosen = [i for i, source in enumerate(val.sources) if source in wanted]
+    if len(chosen) < minimum:
+        present = sorted(wanted & set(val.sources))
+        log.info(
+            "calibration: %d validation images from %s (of %s) are fewer than %d; fitting on all %d instead",
+            len(chosen),
+            present or "no source",
+            sorted(wanted),
+            minimum,
+            len(val),
+        )
+        return val
+    if len(chosen) == len(val):
+        return val
+    log.info("calibration: fitting on %d validation images of %s", len(chosen), sorted(wanted & set(val.sources)))
+    return pack([val.image(i) for i in chosen], [val.labels[i] for i in chosen], [val.sources[i] for i in chosen])
+
+
+def calibrate(module: LitCRNN, val: PackedSet, sources: Sequence[str] | None = None) -> Calibration:
+    """Fit the confidence calibration of a trained module on validation data: on the images of
+    ``sources`` only when given (see :func:`calibration_set`).
+    """
+    chosen = calibration_set(val, sources)
+    decoded = Recognizer(module.model).decode_normalized(chosen.images())
     scores = np.array([d.log_score for d in decoded])
-    correct = np.array([d.text == label for d, label in zip(decoded, val.labels, strict=True)])
+    correct = np.array([d.text == label for d, label in zip(decoded, chosen.labels, strict=True)])
     return fit_calibration(scores, correct)
 
 
