@@ -301,6 +301,8 @@ def _specks(number: _Number, pen: float, rng: np.random.Generator) -> tuple[list
                 anchor = number.left if x < number.left else number.right
                 bottom, top = number.bottom(anchor), number.top(anchor)
                 high = rng.random() < 0.75  # a dot level with the baseline would read as a point
+                if high and top - 0.3 >= bottom - SPECK_LIFT - width / 2:
+                    continue  # no room above the baseline here (beside a point or a comma)
                 y = rng.uniform(top - 0.3, bottom - SPECK_LIFT - width / 2) if high else bottom + rng.uniform(0.3, 0.5)
             else:
                 x = rng.uniform(number.left, number.right)
@@ -308,6 +310,8 @@ def _specks(number: _Number, pen: float, rng: np.random.Generator) -> tuple[list
                 if where == "above":
                     y = top - rng.uniform(0.1, 0.45)
                 elif where == "between":
+                    if top + 0.05 >= bottom - SPECK_LIFT - width / 2:
+                        continue  # no room between the top and the baseline here (over a point or a comma)
                     y = rng.uniform(top + 0.05, bottom - SPECK_LIFT - width / 2)
                 else:
                     y = bottom + rng.uniform(0.3, 0.6)
