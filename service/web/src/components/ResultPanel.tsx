@@ -12,6 +12,9 @@ interface ResultPanelProps {
   source: string | null;
 }
 
+/** Below this confidence a reading (or a character) is shown as unsure. */
+const UNSURE_BELOW = 0.7;
+
 export function ResultPanel({ result, modelInput, source }: ResultPanelProps) {
   const panel = useRef<HTMLElement>(null);
   const chars = Array.from(result.text);
@@ -21,7 +24,9 @@ export function ResultPanel({ result, modelInput, source }: ResultPanelProps) {
     panel.current?.scrollIntoView({ block: "nearest", behavior: "smooth" });
   }, [result]);
 
-  const unsure = result.confidence < 0.5;
+  // The confidence is calibrated: a reading at 0.7 is right about 7 times in 10. Below that, say so.
+  const unsure = result.confidence < UNSURE_BELOW;
+  const doubtful = chars.filter((_, index) => (result.char_confidences[index] ?? 0) < UNSURE_BELOW);
   return (
     <section
       ref={panel}
@@ -46,8 +51,11 @@ export function ResultPanel({ result, modelInput, source }: ResultPanelProps) {
         </div>
       </div>
       {unsure && (
-        <p className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
-          The model isn't sure about this one. Writing larger, with clear gaps between digits, helps.
+        <p data-testid="unsure" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+          Please check this reading: readings this confident are right only about {percent(result.confidence)} of the
+          time.
+          {doubtful.length > 0 && ` The least sure: ${doubtful.map((char) => `“${char}”`).join(", ")}.`} Writing larger,
+          with clear gaps between digits, helps.
         </p>
       )}
       {chars.length > 0 && (
