@@ -29,11 +29,11 @@ from datetime import datetime
 from pathlib import Path
 
 from models.charset import invalid_chars
-from pipelines.common.corrections_db import AcceptedCorrection, CorrectionsDatabaseError, read_accepted
-from pipelines.common.database_url import display_url
+from pipelines.common.corrections.database import AcceptedCorrection, CorrectionsDatabaseError, read_accepted
+from pipelines.common.corrections.database_url import display_url
+from pipelines.common.corrections.stored_images import StoredImageError, as_png_or_jpeg, fetch
 from pipelines.common.labelled_folder import write_labels, write_skipped
 from pipelines.common.params import stage_arguments, start_stage
-from pipelines.common.stored_images import StoredImageError, as_png_or_jpeg, fetch
 
 log = logging.getLogger("pipelines.corrections")
 

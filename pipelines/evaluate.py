@@ -23,7 +23,7 @@ from models.recognizer import ModelFileError, Recognizer
 from models.registry import CHAMPION_URI
 from pipelines.common.labelled_folder import LABELS_FILE, FolderError, read_folder
 from pipelines.common.params import DEFAULT_PARAMS, load_section
-from pipelines.common.scoring import confusion_rows, reliability, score
+from pipelines.common.training.scoring import confusion_rows, reliability, score
 
 log = logging.getLogger("pipelines.evaluate")
 

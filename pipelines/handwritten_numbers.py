@@ -7,10 +7,10 @@ used here: it is kept for ``pipelines.usps_benchmark``.
 The composer imitates one writer per number: a digit height, a slant and a spacing habit,
 varied a little per digit (scale, width, slant, rotation, baseline), gaps that sometimes
 close so digits touch or overlap, a pen thickness, and a drawn decimal point
-(``pipelines.common.composition``). A share of each split's numbers (``pen_redraw_fraction``,
+(``pipelines.common.data.composition``). A share of each split's numbers (``pen_redraw_fraction``,
 per split; 0 for test so the test set stays as it was) has its digits thinned to their centre
 lines and redrawn with a round pen of one random width, as on a web canvas
-(``pipelines.common.pen_redraw``): real writers' shapes in the canvas look.
+(``pipelines.common.data.pen_redraw``): real writers' shapes in the canvas look.
 Writes ``datasets/handwritten/{train,val,test}``: labelled folders plus ``digits.csv``
 naming the real digits each image is made of.
 """
@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.common.composition import ComposeStyle, DigitSource, NumberSettings, draw_numbers
-from pipelines.common.digit_pools import split_training_pools
-from pipelines.common.number_text import sample_number
+from pipelines.common.data.composition import ComposeStyle, DigitSource, NumberSettings, draw_numbers
+from pipelines.common.data.digit_pools import split_training_pools
+from pipelines.common.data.number_text import sample_number
+from pipelines.common.data.splits import SPLITS, write_splits
 from pipelines.common.params import start_stage
-from pipelines.common.splits import SPLITS, write_splits
 
 log = logging.getLogger("pipelines.handwritten_numbers")
 

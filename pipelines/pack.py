@@ -12,8 +12,8 @@ import logging
 from pathlib import Path
 
 from pipelines.common.labelled_folder import LABELS_FILE
-from pipelines.common.packed_data import pack_folders
 from pipelines.common.params import start_stage
+from pipelines.common.training.packed_data import pack_folders
 
 log = logging.getLogger("pipelines.pack")
 

@@ -2,13 +2,13 @@
 
 What real scanned amounts and photographed notes look like and the canvas-like sources never
 show: each number is written by one writer, either composed from real handwritten digits
-(``pipelines.common.composition``, the same disjoint digit pools as ``handwritten_numbers``) or
-drawn as pen trajectories with the pen writer's habits (``pipelines.common.pen``), often as an
+(``pipelines.common.data.composition``, the same disjoint digit pools as ``handwritten_numbers``) or
+drawn as pen trajectories with the pen writer's habits (``pipelines.common.data.pen``), often as an
 amount is written (thousands commas, a trailing ``,-`` or ``-``: marks that are not part of the
 label; in train and val, ``decoration_fraction`` of the pen-written ones also get a currency sign,
-an underline, a trailing ``=`` or specks from :mod:`pipelines.common.decorations`, drawn from a
+an underline, a trailing ``=`` or specks from :mod:`pipelines.common.data.decorations`, drawn from a
 random stream of their own so the test split does not depend on them), then put on paper
-(``pipelines.common.paper``): ruled lines, an amount box cut by the crop, grids, stamps,
+(``pipelines.common.data.paper``): ruled lines, an amount box cut by the crop, grids, stamps,
 bleed-through, pencil or ballpoint, uneven light, tilt, blur, JPEG and binarization.
 
 Writes ``<output_dir>/{train,val,test}/`` labelled folders (``digits.csv`` names the real
@@ -26,14 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.common.composition import ComposeStyle, DigitSource, compose_number
-from pipelines.common.decorations import decorate
-from pipelines.common.digit_pools import split_training_pools
-from pipelines.common.number_text import as_written, label_of, sample_number
-from pipelines.common.paper import PaperStyle, put_on_paper
+from pipelines.common.data.composition import ComposeStyle, DigitSource, compose_number
+from pipelines.common.data.decorations import decorate
+from pipelines.common.data.digit_pools import split_training_pools
+from pipelines.common.data.number_text import as_written, label_of, sample_number
+from pipelines.common.data.paper import PaperStyle, put_on_paper
+from pipelines.common.data.pen import draw_number
+from pipelines.common.data.splits import SPLITS, Chunk, Generated, shared_state, write_splits
 from pipelines.common.params import start_stage
-from pipelines.common.pen import draw_number
-from pipelines.common.splits import SPLITS, Chunk, Generated, shared_state, write_splits
 
 log = logging.getLogger("pipelines.paper_numbers")
 

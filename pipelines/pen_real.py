@@ -1,13 +1,13 @@
 """Stage ``pen_real``: numbers written with real people's pen trajectories, drawn as a web canvas draws them.
 
 Each number is written by one real writer of the UCI pendigits set
-(:mod:`pipelines.common.pendigits`; Alpaydin and Alimoglu, UCI ML Repository, CC BY 4.0): every
+(:mod:`pipelines.common.data.pendigits`; Alpaydin and Alimoglu, UCI ML Repository, CC BY 4.0): every
 digit is one of that writer's own trajectories, traced as a smooth curve through the sparse
-tablet points and laid out by the pen writer of :mod:`pipelines.common.pen` (its spacing down to
+tablet points and laid out by the pen writer of :mod:`pipelines.common.data.pen` (its spacing down to
 touching, baseline drift, pen widths people pick, decimal points). Then, as for ``pen_strokes``, a
 share is a bare canvas export (white or dark) and the rest goes through the shared augmenter, some
 of it onto paper; in ``train`` and ``val`` a share carries marks that are not part of the number
-(:mod:`pipelines.common.decorations`).
+(:mod:`pipelines.common.data.decorations`).
 
 Writers never cross splits: ``test`` is written only by the 14 writers of the set's test file,
 ``val`` by ``val_writers`` of the 30 training writers, ``train`` by the others.
@@ -24,14 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.common.augment import build_augmenter
-from pipelines.common.decorations import decorate
+from pipelines.common.data.augment import build_augmenter
+from pipelines.common.data.decorations import decorate
+from pipelines.common.data.number_text import sample_number
+from pipelines.common.data.pen import canvas_export, render, sample_writer, trace_number
+from pipelines.common.data.pendigits import PENDIGITS_FILES, RealHand, load_pendigits, writer_split, writers_of
+from pipelines.common.data.splits import SPLITS, Chunk, Generated, shared_state, write_splits
 from pipelines.common.labelled_folder import write_skipped
-from pipelines.common.number_text import sample_number
 from pipelines.common.params import start_stage
-from pipelines.common.pen import canvas_export, render, sample_writer, trace_number
-from pipelines.common.pendigits import PENDIGITS_FILES, RealHand, load_pendigits, writer_split, writers_of
-from pipelines.common.splits import SPLITS, Chunk, Generated, shared_state, write_splits
 
 log = logging.getLogger("pipelines.pen_real")
 

@@ -1,11 +1,11 @@
 """Stage ``pen_strokes``: numbers drawn as pen trajectories, rendered like a web canvas draws them.
 
 This is the source closest to what users send from the drawing pad: the pen writer of
-:mod:`pipelines.common.pen` draws each number; backgrounds are mostly canvas-like (white or
+:mod:`pipelines.common.data.pen` draws each number; backgrounds are mostly canvas-like (white or
 dark, ``clean_fraction`` with no augmentation at all), the rest through the shared augmenter.
 
 With probability ``decoration_fraction`` (per split; none in test) a number gets marks that are
-not part of it (:mod:`pipelines.common.decorations`: a currency sign or a stroke before it, a
+not part of it (:mod:`pipelines.common.data.decorations`: a currency sign or a stroke before it, a
 trailing ``-`` or ``,-``, an underline, specks) that stay out of its label; that choice and the
 marks draw from a generator of their own, so a split without decorations is the same sample for
 sample as before they existed.
@@ -24,12 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.common.augment import build_augmenter
-from pipelines.common.decorations import decorate
-from pipelines.common.number_text import sample_number
+from pipelines.common.data.augment import build_augmenter
+from pipelines.common.data.decorations import decorate
+from pipelines.common.data.number_text import sample_number
+from pipelines.common.data.pen import canvas_export, render, sample_writer, trace_number
+from pipelines.common.data.splits import SPLITS, Chunk, Generated, write_splits
 from pipelines.common.params import start_stage
-from pipelines.common.pen import canvas_export, render, sample_writer, trace_number
-from pipelines.common.splits import SPLITS, Chunk, Generated, write_splits
 
 log = logging.getLogger("pipelines.pen_strokes")
 

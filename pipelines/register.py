@@ -24,9 +24,9 @@ from mlflow.exceptions import MlflowException
 from models.recognizer import ModelFileError, Recognizer
 from models.registry import fetch_model_file, log_model_file
 from pipelines.common.labelled_folder import LABELS_FILE
-from pipelines.common.packed_data import PackedSet, pack_folders
 from pipelines.common.params import start_stage
-from pipelines.common.training import exact_match_on
+from pipelines.common.training.packed_data import PackedSet, pack_folders
+from pipelines.common.training.run import exact_match_on
 
 log = logging.getLogger("pipelines.register")
 

@@ -39,9 +39,9 @@ import numpy as np
 import scipy.io
 from PIL import Image
 
+from pipelines.common.data.splits import SPLITS
 from pipelines.common.labelled_folder import FolderWriter, write_skipped
 from pipelines.common.params import start_stage
-from pipelines.common.splits import SPLITS
 
 log = logging.getLogger("pipelines.svhn")
 

@@ -37,9 +37,9 @@ from optuna_integration import PyTorchLightningPruningCallback
 
 from models.crnn import CRNNConfig
 from models.recognizer import Recognizer
-from pipelines.common.packed_data import PackedSet
 from pipelines.common.params import load_section, stage_arguments, start_stage
-from pipelines.common.training import MONITOR_MODES, RunSettings, exact_match_on, fit
+from pipelines.common.training.packed_data import PackedSet
+from pipelines.common.training.run import MONITOR_MODES, RunSettings, exact_match_on, fit
 
 log = logging.getLogger("pipelines.sweep")
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)

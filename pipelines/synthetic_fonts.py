@@ -1,6 +1,6 @@
 """Stage ``synthetic_fonts``: numbers typeset in handwriting-style fonts, augmented to look written.
 
-Each sample is a number from :func:`pipelines.common.number_text.sample_number` drawn glyph by
+Each sample is a number from :func:`pipelines.common.data.number_text.sample_number` drawn glyph by
 glyph in a random font from ``node_modules/@fontsource`` (installed by ``npm ci`` from the
 repository's package.json) with random size, letter spacing (down to slightly
 overlapping glyphs), baseline jitter and slant, then passed through the shared augmenter
@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from pipelines.common.augment import build_augmenter
-from pipelines.common.number_text import sample_number
+from pipelines.common.data.augment import build_augmenter
+from pipelines.common.data.number_text import sample_number
+from pipelines.common.data.splits import SPLITS, Chunk, Generated, write_splits
 from pipelines.common.params import start_stage
-from pipelines.common.splits import SPLITS, Chunk, Generated, write_splits
 
 log = logging.getLogger("pipelines.synthetic_fonts")
 

@@ -27,9 +27,9 @@ from lightning.pytorch.loggers import MLFlowLogger
 from models.crnn import CRNNConfig
 from models.recognizer import Recognizer, save_model_file
 from models.registry import log_model_file
-from pipelines.common.packed_data import PackedSet
 from pipelines.common.params import load_section, start_stage
-from pipelines.common.training import RunSettings, calibrate, fit, resolve_precision
+from pipelines.common.training.packed_data import PackedSet
+from pipelines.common.training.run import RunSettings, calibrate, fit, resolve_precision
 
 log = logging.getLogger("pipelines.train")
 

@@ -1,7 +1,7 @@
 """Stage ``usps_benchmark``: the held-out benchmark of handwritten numbers made only of USPS *test* digits.
 
 Numbers of 1 to ``max_digits`` digits, exactly ``decimal_share`` of them with a decimal
-point, composed by the composer the handwritten source uses (``pipelines.common.composition``) from the 2,007
+point, composed by the composer the handwritten source uses (``pipelines.common.data.composition``) from the 2,007
 digits of ``zip.test.gz`` (never used in training), dark ink on white, no augmentation.
 Writes ``datasets/usps_benchmark/test``: a labelled folder plus ``digits.csv``.
 
@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.common.composition import ComposeStyle, DigitSource, NumberSettings, draw_numbers
-from pipelines.common.digit_pools import USPS_FILES, load_usps
+from pipelines.common.data.composition import ComposeStyle, DigitSource, NumberSettings, draw_numbers
+from pipelines.common.data.digit_pools import USPS_FILES, load_usps
+from pipelines.common.data.number_text import sample_number
+from pipelines.common.data.splits import write_splits
 from pipelines.common.labelled_folder import write_skipped
-from pipelines.common.number_text import sample_number
 from pipelines.common.params import start_stage
-from pipelines.common.splits import write_splits
 
 log = logging.getLogger("pipelines.usps_benchmark")
 

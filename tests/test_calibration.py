@@ -14,11 +14,11 @@ from models.calibration import LOG_SCORE, LOGIT, Calibration, fit_calibration, s
 from models.lit_crnn import LitCRNN
 from models.preprocess import TARGET_HEIGHT, normalize
 from models.recognizer import Recognizer, load_model_file, random_model_file, save_model_file
-from pipelines.common.number_text import sample_number
-from pipelines.common.packed_data import PackedSet, pack
-from pipelines.common.pen import draw_number
-from pipelines.common.scoring import reliability
-from pipelines.common.training import MIN_CALIBRATION_IMAGES, calibrate, calibration_set, start_from
+from pipelines.common.data.number_text import sample_number
+from pipelines.common.data.pen import draw_number
+from pipelines.common.training.packed_data import PackedSet, pack
+from pipelines.common.training.run import MIN_CALIBRATION_IMAGES, calibrate, calibration_set, start_from
+from pipelines.common.training.scoring import reliability
 from tests.configs import small_config
 
 RELEASE = Path(__file__).resolve().parents[1] / "models" / "release" / "model.pt"
@@ -53,7 +53,7 @@ def test_calibration_set_is_the_whole_set_without_sources_or_with_too_few_images
     val = numbered_set(per_source=100)
     assert calibration_set(val, []) is val
     assert calibration_set(val, None) is val
-    with caplog.at_level(logging.INFO, logger="pipelines.common.training"):
+    with caplog.at_level(logging.INFO, logger="pipelines.common.training.run"):
         assert calibration_set(val, ["pen_real", "corrections"]) is val  # 100 images
         assert calibration_set(val, ["corrections"]) is val  # none at all
     assert MIN_CALIBRATION_IMAGES == 200

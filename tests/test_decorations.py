@@ -11,10 +11,10 @@ import pytest
 
 from models.charset import CHARSET
 from pipelines import pen_strokes
-from pipelines.common.decorations import decorate
+from pipelines.common.data.decorations import decorate
+from pipelines.common.data.number_text import sample_number
+from pipelines.common.data.pen import render, sample_writer, trace_number
 from pipelines.common.labelled_folder import LABELS_FILE
-from pipelines.common.number_text import sample_number
-from pipelines.common.pen import render, sample_writer, trace_number
 
 CASES = 80
 TINY = 0.06  # a stroke this small in both directions is a dot

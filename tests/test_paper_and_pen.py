@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.common.number_text import MARKS, as_written, label_of, sample_number
-from pipelines.common.paper import PaperStyle, put_on_paper
-from pipelines.common.pen import draw_number, sample_writer, trace_number
+from pipelines.common.data.number_text import MARKS, as_written, label_of, sample_number
+from pipelines.common.data.paper import PaperStyle, put_on_paper
+from pipelines.common.data.pen import draw_number, sample_writer, trace_number
 
 
 def test_written_amounts_carry_marks_that_their_labels_drop():

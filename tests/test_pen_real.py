@@ -13,8 +13,8 @@ import yaml
 
 from models.charset import invalid_chars
 from pipelines import pen_real
-from pipelines.common.pen import sample_writer, trace_number
-from pipelines.common.pendigits import PenDigitsError, RealHand, read_unipen, writer_split, writers_of
+from pipelines.common.data.pen import sample_writer, trace_number
+from pipelines.common.data.pendigits import PenDigitsError, RealHand, read_unipen, writer_split, writers_of
 from tests.drawing import write_pendigits
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,11 +15,11 @@ import yaml
 from PIL import Image, ImageDraw
 
 from pipelines import handwritten_numbers
-from pipelines.common import splits
-from pipelines.common.composition import ComposeStyle, DigitSource, NumberSettings, compose_number, draw_numbers
-from pipelines.common.composition import ink_to_paper as paper
-from pipelines.common.digit_pools import load_usps
-from pipelines.common.pen_redraw import count_holes, redraw_as_pen, thin
+from pipelines.common.data import splits
+from pipelines.common.data.composition import ComposeStyle, DigitSource, NumberSettings, compose_number, draw_numbers
+from pipelines.common.data.composition import ink_to_paper as paper
+from pipelines.common.data.digit_pools import load_usps
+from pipelines.common.data.pen_redraw import count_holes, redraw_as_pen, thin
 from tests.drawing import write_usps
 
 

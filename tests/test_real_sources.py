@@ -25,8 +25,8 @@ from PIL import Image, ImageDraw
 from models.charset import CHARSET
 from models.preprocess import normalize
 from pipelines import handwritten_numbers, paper_numbers, svhn, usps_benchmark
-from pipelines.common.composition import ComposeStyle, DigitSource, compose_number
-from pipelines.common.digit_pools import (
+from pipelines.common.data.composition import ComposeStyle, DigitSource, compose_number
+from pipelines.common.data.digit_pools import (
     image_key,
     load_mnist,
     load_sklearn_digits,
@@ -34,8 +34,8 @@ from pipelines.common.digit_pools import (
     split_pool,
     split_training_pools,
 )
+from pipelines.common.data.splits import DIGITS_FILE, SPLITS
 from pipelines.common.labelled_folder import LABELS_FILE, SKIPPED_FILE, read_folder
-from pipelines.common.splits import DIGITS_FILE, SPLITS
 from tests.drawing import write_usps
 
 REPO = Path(__file__).resolve().parents[1]

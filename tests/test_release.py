@@ -12,9 +12,9 @@ import yaml
 from PIL import Image
 
 from models.recognizer import Recognizer, load_model_file
-from pipelines.common.number_text import sample_number
-from pipelines.common.pen import draw_number
-from pipelines.common.training import ARCHITECTURE
+from pipelines.common.data.number_text import sample_number
+from pipelines.common.data.pen import draw_number
+from pipelines.common.training.run import ARCHITECTURE
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())

@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from pipelines.common.packed_data import PackedDataModule, WidthBucketSampler, pack, source_repeats
+from pipelines.common.training.packed_data import PackedDataModule, WidthBucketSampler, pack, source_repeats
 
 
 def packed_sources(counts: dict[str, int]):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.common.summary import summary_lines
+from pipelines.common.training.summary import summary_lines
 
 
 def test_summary_has_one_row_per_test_set_the_decision_and_the_address():

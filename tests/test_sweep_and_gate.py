@@ -20,7 +20,7 @@ from optuna.trial import TrialState, create_trial
 from models.recognizer import load_model_file, random_model_file, save_model_file
 from models.registry import CHAMPION_ALIAS, MODEL_NAME, log_model_file
 from pipelines import register, sweep
-from pipelines.common.training import RunSettings, fit, resolve_precision
+from pipelines.common.training.run import RunSettings, fit, resolve_precision
 from tests.configs import small_config
 
 ROOT = Path(__file__).resolve().parents[1]

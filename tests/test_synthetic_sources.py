@@ -15,9 +15,9 @@ from PIL import Image
 from models.charset import CHARSET
 from models.preprocess import MAX_WIDTH, TARGET_HEIGHT, WIDTH_MULTIPLE, normalize
 from pipelines import pen_strokes, synthetic_fonts
-from pipelines.common.augment import build_augmenter, build_jitter
+from pipelines.common.data.augment import build_augmenter, build_jitter
 from pipelines.common.labelled_folder import LABELS_FILE, read_folder
-from pipelines.common.packed_data import PackedDataModule, pack
+from pipelines.common.training.packed_data import PackedDataModule, pack
 
 REPO = Path(__file__).resolve().parents[1]
 FONTS_DIR = REPO / "node_modules" / "@fontsource"

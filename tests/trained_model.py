@@ -14,8 +14,8 @@ import yaml
 
 from models.recognizer import save_model_file
 from pipelines import pen_strokes
-from pipelines.common.packed_data import PackedSet, pack_folders
-from pipelines.common.training import RunSettings, calibrate, fit
+from pipelines.common.training.packed_data import PackedSet, pack_folders
+from pipelines.common.training.run import RunSettings, calibrate, fit
 from tests.configs import small_config
 
 CONFIG = small_config(cnn_width=16, lstm_hidden=96, learning_rate=4e-3)

@@ -2,6 +2,8 @@
 
 This is the contract every dataset stage writes and ``pipelines.evaluate`` reads
 (see ARCHITECTURE.md). Reading validates every row and names the file and row of any problem.
+It sits at the top of :mod:`pipelines.common`, in none of its three packages, because all three
+use it: data making writes it, training packs it, the corrections export writes it.
 """
 
 from __future__ import annotations

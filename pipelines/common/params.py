@@ -1,4 +1,8 @@
-"""Load a stage's section of ``params.yaml``: the pipeline's one config source."""
+"""Load a stage's section of ``params.yaml``: the pipeline's one config source.
+
+It sits at the top of :mod:`pipelines.common`, in none of its three packages, because every stage
+of every job (data making, training, the corrections export) starts through it.
+"""
 
 from __future__ import annotations
 

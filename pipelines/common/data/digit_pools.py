@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.common.splits import SPLITS
+from pipelines.common.data.splits import SPLITS
 
 LOGGER = logging.getLogger(__name__)
 

@@ -3,10 +3,10 @@
 A writer has a digit height, a slant and a spacing habit, varied a little per digit (scale,
 width, slant, rotation, baseline); gaps sometimes close so digits touch or overlap; the digits
 get one pen thickness, or, for a share of the numbers, are redrawn along their centre lines with
-a round canvas pen (:mod:`pipelines.common.pen_redraw`); the decimal point comes from
-:mod:`pipelines.common.points`. Used by the
+a round canvas pen (:mod:`pipelines.common.data.pen_redraw`); the decimal point comes from
+:mod:`pipelines.common.data.points`. Used by the
 ``handwritten_numbers`` and ``usps_benchmark`` stages through :func:`draw_numbers`, a chunk
-function for :func:`pipelines.common.splits.write_splits`.
+function for :func:`pipelines.common.data.splits.write_splits`.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
-from pipelines.common.augment import build_augmenter
-from pipelines.common.digit_pools import DigitPool
-from pipelines.common.pen_redraw import redraw_as_pen
-from pipelines.common.points import MARK_STROKES, draw_point, rasterize
-from pipelines.common.splits import Chunk, Generated, shared_state
+from pipelines.common.data.augment import build_augmenter
+from pipelines.common.data.digit_pools import DigitPool
+from pipelines.common.data.pen_redraw import redraw_as_pen
+from pipelines.common.data.points import MARK_STROKES, draw_point, rasterize
+from pipelines.common.data.splits import Chunk, Generated, shared_state
 
 LOOPS = {"0": 1, "6": 1, "8": 2, "9": 1}
 """The loops a digit has at least: a number redrawn along its centre lines must keep them all."""
@@ -108,7 +108,7 @@ def compose_number(
     text: str, source: DigitSource, style: ComposeStyle, rng: np.random.Generator, pen: float | None = None
 ) -> tuple[np.ndarray, list[str]]:
     """Compose ``text`` (digits, at most one ``.``, and marks that are not part of the number:
-    ``,`` and ``-``, see :mod:`pipelines.common.number_text`) from real digits as one writer would.
+    ``,`` and ``-``, see :mod:`pipelines.common.data.number_text`) from real digits as one writer would.
 
     Each piece is placed by the ink it shares rows with, so the gap is the distance
     between strokes (negative: they touch or overlap), whatever the slant. Returns the

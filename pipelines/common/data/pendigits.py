@@ -6,7 +6,7 @@ wrote 250 digits each with a stylus on a tablet, sampled at 10 Hz: ``pendigits-o
 (30 writers) and ``pendigits-orig.tes.gz`` (14 other writers, kept for testing only).
 
 :func:`read_unipen` parses one file into :class:`PenDigit` records whose strokes are already in
-the pen writer's units (:mod:`pipelines.common.pen`): one digit height tall, y = 0 on the
+the pen writer's units (:mod:`pipelines.common.data.pen`): one digit height tall, y = 0 on the
 baseline and up negative (the tablet's y grows upwards, so it is flipped), the leftmost ink at
 x = 0. :func:`writer_split` groups them by writer and holds some training writers out for
 validation, so that every split measures writers its training never saw.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.common.pen import Writer, trace_trajectory
+from pipelines.common.data.pen import Writer, trace_trajectory
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def writer_split(
 
 
 class RealHand:
-    """One real writer's digits as the pen writer's glyphs (:data:`pipelines.common.pen.Glyphs`).
+    """One real writer's digits as the pen writer's glyphs (:data:`pipelines.common.data.pen.Glyphs`).
 
     Each digit of a number is one of this writer's real trajectories of that digit, varied a
     little as a hand varies it (size, width, a degree or two of rotation, the number's slant),

@@ -1,6 +1,6 @@
 """Normalized training data: labelled folders passed once through ``models.preprocess.normalize``,
 packed into compact arrays, and served to Lightning as width-bucketed batches (training images
-jittered afresh every epoch by ``pipelines.common.augment.build_jitter``, and each drawn as many
+jittered afresh every epoch by ``pipelines.common.data.augment.build_jitter``, and each drawn as many
 times per epoch as its source's weight).
 """
 
@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from models.charset import encode
 from models.preprocess import ImageDecodeError, NoInkError, collate, normalize
-from pipelines.common.augment import build_jitter
+from pipelines.common.data.augment import build_jitter
 from pipelines.common.labelled_folder import Sample, read_folder
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from sqlalchemy import DateTime, Engine, String, Text, create_engine, inspect, t
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from pipelines.common.database_url import display_url, normalize_url
+from pipelines.common.corrections.database_url import display_url, normalize_url
 
 ACCEPTED = "accepted"
 TABLES = ("corrections", "prediction_logs")

@@ -9,7 +9,7 @@ hooks and overshoot at stroke ends, retraced strokes, and mostly one template ch
 kept across the number); every control point is jittered, the strokes are traced as centripetal
 Catmull-Rom splines, sampled unevenly as a moving pen reports them, drawn at 4x with round caps
 and downsampled (antialiased). Characters are placed by their ink profiles, down to touching and
-overlapping; decimal points and the marks beside amounts come from :mod:`pipelines.common.points`.
+overlapping; decimal points and the marks beside amounts come from :mod:`pipelines.common.data.points`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pipelines.common.points import MARK_STROKES, point_stroke
+from pipelines.common.data.points import MARK_STROKES, point_stroke
 
 STROKES_BESIDE_DIGITS = {".": point_stroke, **MARK_STROKES}
 
@@ -174,7 +174,7 @@ def trace_number(
     """Lay out ``text`` as pen trajectories in digit-height units; return the strokes and their pen widths.
 
     Digits come from ``glyphs`` (default: the hand-designed templates); decimal points and marks
-    from :mod:`pipelines.common.points`.
+    from :mod:`pipelines.common.data.points`.
 
     Each character is placed by its ink profile against the previous character's (the closest
     approach, band of rows by band of rows), so a gap of 0 makes neighbours touch and a negative

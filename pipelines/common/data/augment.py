@@ -16,6 +16,9 @@ Usage::
 :func:`build_jitter` is the training-time half: it redraws the geometry of an image already
 through ``models.preprocess.normalize`` (ink high, ``TARGET_HEIGHT`` rows), so every epoch
 sees each stored image slanted, stretched and inked a little differently.
+Both halves share their transforms, so the module stays whole in :mod:`pipelines.common.data`
+(augmentation makes images) and :mod:`pipelines.common.training.packed_data` imports the jitter
+from here.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ that opens a field, a trailing ``-``, ``=``, ``,-`` or ``.-``, an underline (or 
 above, and specks where the pen touched the paper. A model that never saw them reads them as
 digits (a leading ``1`` or ``7``, a trailing ``0``, a spurious point). :func:`decorate` adds
 one or two of them to a number already laid out as pen trajectories (digit-height units, y = 0
-on the baseline and up negative, as :func:`pipelines.common.pen.trace_number` returns them), a
+on the baseline and up negative, as :func:`pipelines.common.data.pen.trace_number` returns them), a
 clear gap away from the digits, so the image shows them and the label does not.
 """
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.common.pen import parse_template
-from pipelines.common.points import comma_stroke, point_stroke
+from pipelines.common.data.pen import parse_template
+from pipelines.common.data.points import comma_stroke, point_stroke
 
 # kind -> chance of being drawn (one decoration; a second one now and then, of another kind)
 # An opener (bar, tick, slash) is rare: where it looks like a leading "1" it would teach the model to drop real ones.
@@ -30,7 +30,7 @@ SPECK_OUTSIDE = 0.45  # or at least this far left or right of its ink
 BODY_EXTENT = 0.35  # strokes at least this long or tall are digit bodies (not points or commas)
 
 # symbol -> strokes in a unit box (x mostly 0..0.6, y 0 at the top and 1 on the baseline), written
-# like the digit templates of pipelines.common.pen ("|" separates strokes); "€" and "*" are drawn
+# like the digit templates of pipelines.common.data.pen ("|" separates strokes); "€" and "*" are drawn
 SYMBOL_TEXT = {
     "$": ".52,.2 .4,.06 .22,.04 .08,.16 .1,.36 .3,.48 .5,.6 .54,.82 .38,.96 .18,.96 .04,.84 | .31,-.12 .29,1.12",
     "£": ".56,.2 .5,.05 .34,0 .2,.1 .18,.35 .2,.65 .14,.88 .02,1 .15,.93 .35,.98 .6,.95 | .02,.55 .42,.53",

@@ -1,7 +1,7 @@
 """A short table of the pipeline's outcome for a terminal: exact match per test set, the registration
 decision, and where the service will listen. ``./scripts/run.sh`` prints it after ``dvc repro``.
 
-``python -m pipelines.common.summary [--params params.yaml] [--port 3000]``
+``python -m pipelines.common.training.summary [--params params.yaml] [--port 3000]``
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ A digit drawn on a web canvas has a round pen of one width and sharp antialiased
 thresholded and thinned to a one-pixel skeleton (scikit-image's ``skeletonize``); short spurs
 are pruned, and every pixel within half the pen width of the skeleton is inked, antialiased by
 the exact distance at the upsampled scale and an area downsampling. Used by
-:mod:`pipelines.common.composition` for a share of the composed numbers.
+:mod:`pipelines.common.data.composition` for a share of the composed numbers.
 """
 
 from __future__ import annotations

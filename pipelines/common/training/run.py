@@ -20,9 +20,9 @@ from models.crnn import CRNNConfig
 from models.lit_crnn import LitCRNN
 from models.metrics import exact_match
 from models.recognizer import Recognizer, load_model_file
-from pipelines.common.packed_data import PackedDataModule, PackedSet, pack
+from pipelines.common.training.packed_data import PackedDataModule, PackedSet, pack
 
-log = logging.getLogger("pipelines.common.training")
+log = logging.getLogger(__name__)
 
 MONITOR_MODES = {"val_exact_match": "max", "val_cer": "min", "val_loss": "min"}
 PRECISIONS = ("auto", "bf16-mixed", "32-true")
