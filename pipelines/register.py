@@ -7,9 +7,10 @@ of the pool once, and the score of each set is recorded beside it. The alias mov
 new version's pooled exact match is higher by more than ``min_improvement``. A store with no
 champion yet first registers the released model that ships with the repository
 (``register.release``) as the champion, so a fresh clone serves at least the release. The decision
-is written to the version's tags, the MLflow run and ``register.decision_file``. A champion saved
-in a model format this code cannot read (an older release) does not take part: the new version
-takes the alias.
+is written to the version's tags, the MLflow run and ``register.decision_file`` (with the release
+file when the champion it met is the release, so that the run summary can show the figures of the
+model served). A champion saved in a model format this code cannot read (an older release) does
+not take part: the new version takes the alias.
 """
 
 from __future__ import annotations
@@ -96,6 +97,9 @@ def main(argv: list[str] | None = None) -> None:
         except ModelFileError as exc:
             log.warning("champion v%s cannot be read by this code (%s): it does not take part", champion_version, exc)
             champion_version = None
+    champion_release = (
+        client.get_model_version(name, champion_version).tags.get("release") if champion_version else None
+    )
 
     version = str(mlflow.register_model(run["model_uri"], name).version)
     new_path, _ = fetch_model_file(f"models:/{name}/{version}")
@@ -116,6 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         "gate_exact_match": round(new_score, 4),
         "champion_version": champion_version,
         "champion_gate_exact_match": None if champion_score is None else round(champion_score, 4),
+        "champion_release": champion_release,
         "gate_sets": {
             set_name: {
                 "n": len(packed),

@@ -57,6 +57,16 @@ def test_evaluates_any_folder_and_prints_one_json_object(mixed_folder, model_fil
     assert sum(row["n"] for row in metrics["by_length"].values()) == 5
 
 
+def test_the_stage_writes_no_timings_into_the_dvc_metrics(mixed_folder, model_file, tmp_path):
+    metrics_file = tmp_path / "metrics" / "evaluate.json"
+    evaluate = {"model": str(model_file), "sets": {"mixed": str(mixed_folder)}, "metrics": str(metrics_file)}
+    params = tmp_path / "params.yaml"
+    params.write_text(json.dumps({"evaluate": {**evaluate, "plots": str(tmp_path / "plots")}}))
+    assert main(["--params", str(params)]) == 0
+    written = json.loads(metrics_file.read_text())
+    assert written["mixed"]["n"] == 5 and "ms_per_image" not in written["mixed"]
+
+
 def test_missing_labels_csv(tmp_path, model_file, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["--data", str(tmp_path / "empty"), "--model", str(model_file)]) == 2

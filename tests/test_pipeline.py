@@ -123,6 +123,7 @@ def test_metrics_plots_and_a_clean_status(project):
     for name, values in metrics.items():
         assert values["n"] > 0, name
         assert 0 <= values["exact_match"] <= 1 and values["cer"] >= 0
+        assert "ms_per_image" not in values, "DVC metrics hold no timings"
     for plot in ("accuracy_by_length.json", "confusion.json", "reliability.json", "summary.png"):
         assert (root / "plots" / plot).stat().st_size > 0
     shown = run(["dvc", "metrics", "show", "--json"], root, env)

@@ -83,7 +83,7 @@ def test_worse_model_is_registered_but_does_not_take_the_alias(tmp_path, trackin
     good, worse = decisions
     assert good["promoted"] and good["champion_version"] is None and good["gate_exact_match"] > 0.5
     assert not worse["promoted"]
-    assert worse["version"] == "2" and worse["champion_version"] == "1"
+    assert worse["version"] == "2" and worse["champion_version"] == "1" and worse["champion_release"] is None
     assert worse["gate_exact_match"] < good["gate_exact_match"]
     client = mlflow.MlflowClient()
     assert str(client.get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS).version) == "1"
@@ -114,6 +114,7 @@ def test_a_fresh_store_starts_from_the_release_and_keeps_the_better(tmp_path, tr
 
     good, again = decisions
     assert good["champion_version"] == "1" and good["version"] == "2" and good["promoted"]
+    assert good["champion_release"] == str(release_file) and again["champion_release"] is None
     assert not again["promoted"] and again["champion_version"] == "2", "the release is registered only once"
     client = mlflow.MlflowClient()
     assert client.get_model_version(MODEL_NAME, "1").tags["release"] == str(release_file)
