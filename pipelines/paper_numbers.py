@@ -18,7 +18,6 @@ used for training, and ``evaluate`` reports it as the ``paper`` test set.
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from pipelines.common.data.composition import ComposeStyle, DigitSource, compose_number
-from pipelines.common.data.decorations import decorate
+from pipelines.common.data.decorations import Decorations
 from pipelines.common.data.digit_pools import split_training_pools
 from pipelines.common.data.number_text import as_written, label_of, sample_number
 from pipelines.common.data.paper import PaperStyle, put_on_paper
@@ -38,7 +37,6 @@ from pipelines.common.params import start_stage
 log = logging.getLogger("pipelines.paper_numbers")
 
 SECTION = "paper_numbers"
-DECORATION_STREAM = 104729  # the decorations' own random stream: the others do not depend on them
 
 
 @dataclass(frozen=True)
@@ -56,13 +54,6 @@ def written_text(rng: np.random.Generator, params: dict[str, Any]) -> str:
     return as_written(number, rng, params["comma_fraction"], params["dash_fraction"])
 
 
-def _decorated(
-    strokes: list[np.ndarray], widths: list[float], pen: float, marks: np.random.Generator
-) -> tuple[list[np.ndarray], list[float]]:
-    """The pen writer's extras for a decorated number: marks from their own generator."""
-    return decorate(strokes, widths, pen, marks)
-
-
 def draw_chunk(chunk: Chunk) -> list[Generated]:
     """Write and capture one chunk of numbers on paper; each sample has its own seeded generator."""
     settings: PaperSettings = chunk.settings
@@ -77,9 +68,7 @@ def draw_chunk(chunk: Chunk) -> list[Generated]:
         text = written_text(rng, params)
         ids: list[str] = []
         if rng.random() < params["pen_fraction"]:
-            marks = np.random.default_rng([*settings.seed, index, DECORATION_STREAM])
-            decorated = decoration_fraction > 0 and marks.random() < decoration_fraction
-            ink = draw_number(text, rng, functools.partial(_decorated, marks=marks) if decorated else None)
+            ink = draw_number(text, rng, Decorations(decoration_fraction, [*settings.seed, index]))
         else:
             ink, ids = compose_number(text, source, settings.style, rng)
         image = put_on_paper(ink, rng, paper, bleed=previous)

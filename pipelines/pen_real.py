@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 
 from pipelines.common.data.augment import build_augmenter
-from pipelines.common.data.decorations import decorate
+from pipelines.common.data.decorations import Decorations
 from pipelines.common.data.number_text import sample_number
-from pipelines.common.data.pen import canvas_export, render, sample_writer, trace_number
+from pipelines.common.data.pen import draw_as_canvas, sample_writer, trace_number
 from pipelines.common.data.pendigits import PENDIGITS_FILES, RealHand, load_pendigits, writer_split, writers_of
 from pipelines.common.data.splits import SPLITS, Chunk, Generated, shared_state, write_splits
 from pipelines.common.labelled_folder import write_skipped
@@ -36,7 +36,6 @@ from pipelines.common.params import start_stage
 log = logging.getLogger("pipelines.pen_real")
 
 SECTION = "pen_real"
-DECORATION_STREAM = 104729  # the decorations' own random stream: the others do not depend on them
 
 
 def generate_chunk(chunk: Chunk) -> list[Generated]:
@@ -46,8 +45,7 @@ def generate_chunk(chunk: Chunk) -> list[Generated]:
     names = sorted(writers)
     seed = int(params["seed"])
     rng = np.random.default_rng([seed, chunk.split_index, chunk.chunk_index])
-    marks_rng = np.random.default_rng([seed, chunk.split_index, chunk.chunk_index, DECORATION_STREAM])
-    decoration_fraction = float(params["decoration_fraction"][chunk.split])
+    decorations = Decorations(params["decoration_fraction"][chunk.split], [seed, chunk.split_index, chunk.chunk_index])
     augment = build_augmenter(
         float(params["augment_strength"]), int(rng.integers(2**31)), paper_fraction=float(params["paper_fraction"])
     )
@@ -60,12 +58,8 @@ def generate_chunk(chunk: Chunk) -> list[Generated]:
             slant=float(rng.normal(0.0, 0.08)),
             aspect=float(np.sqrt(writer.aspect)),
         )
-        strokes, widths = trace_number(label, writer, rng, glyphs=hand)
-        if decoration_fraction > 0 and marks_rng.random() < decoration_fraction:
-            strokes, widths = decorate(strokes, widths, writer.pen, marks_rng)
-        image = render(strokes, widths, rng, writer.pressure)
-        clean = rng.random() < params["clean_fraction"]
-        image = canvas_export(image, rng) if clean else augment(image=image)["image"]
+        strokes, widths = decorations(*trace_number(label, writer, rng, glyphs=hand), writer.pen)
+        image = draw_as_canvas(strokes, widths, writer, rng, params["clean_fraction"], augment)
         samples.append(Generated(image, label, tuple(hand.used)))
     return samples
 

@@ -25,24 +25,24 @@ from typing import Any
 import numpy as np
 
 from pipelines.common.data.augment import build_augmenter
-from pipelines.common.data.decorations import decorate
+from pipelines.common.data.decorations import Decorations
 from pipelines.common.data.number_text import sample_number
-from pipelines.common.data.pen import canvas_export, render, sample_writer, trace_number
+from pipelines.common.data.pen import draw_as_canvas, sample_writer, trace_number
 from pipelines.common.data.splits import SPLITS, Chunk, Generated, write_splits
 from pipelines.common.params import start_stage
 
 log = logging.getLogger("pipelines.pen_strokes")
 
 SECTION = "pen_strokes"
-DECORATION_STREAM = 104729  # seeds the decorations' own generator, apart from the samples' one
 
 
 def generate_chunk(chunk: Chunk) -> list[Generated]:
     """Draw one chunk of samples (``chunk.settings`` is the stage's parameter section)."""
     params = chunk.settings
     rng = np.random.default_rng([int(params["seed"]), chunk.split_index, chunk.chunk_index])
-    decoration_fraction = float(params["decoration_fraction"][chunk.split])
-    decorations = np.random.default_rng([int(params["seed"]), chunk.split_index, chunk.chunk_index, DECORATION_STREAM])
+    decorations = Decorations(
+        params["decoration_fraction"][chunk.split], [int(params["seed"]), chunk.split_index, chunk.chunk_index]
+    )
     augment = build_augmenter(
         float(params["augment_strength"]), int(rng.integers(2**31)), paper_fraction=float(params["paper_fraction"])
     )
@@ -50,12 +50,9 @@ def generate_chunk(chunk: Chunk) -> list[Generated]:
     for _ in range(chunk.count):
         label = sample_number(rng, int(params["min_length"]), int(params["max_length"]), params["decimal_fraction"])
         writer = sample_writer(rng)
-        strokes, widths = trace_number(label, writer, rng)
-        if decoration_fraction > 0 and decorations.random() < decoration_fraction:
-            strokes, widths = decorate(strokes, widths, writer.pen, decorations)
-        image = render(strokes, widths, rng, writer.pressure)
-        clean = rng.random() < params["clean_fraction"]
-        samples.append(Generated(canvas_export(image, rng) if clean else augment(image=image)["image"], label))
+        strokes, widths = decorations(*trace_number(label, writer, rng), writer.pen)
+        image = draw_as_canvas(strokes, widths, writer, rng, params["clean_fraction"], augment)
+        samples.append(Generated(image, label))
     return samples
 
 

@@ -12,7 +12,7 @@ clear gap away from the digits, so the image shows them and the label does not.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,6 +102,31 @@ def decorate(
         added_widths.extend(pens)
         number = _locate([*strokes, *added], [*widths, *added_widths], body=number.body)
     return [*strokes, *added], [*widths, *added_widths]
+
+
+DECORATION_STREAM = 104729
+"""Appended to a sample's seed for the generator of its decorations, apart from the stream that draws the number."""
+
+
+class Decorations:
+    """Marks around a share (``fraction``) of the numbers a source draws, from a random stream of their own.
+
+    Called as the pen writer's extras (:data:`pipelines.common.data.pen.Extras`). The choice and the marks
+    draw only from this generator, seeded from ``(*seed, DECORATION_STREAM)``, and at fraction 0 nothing
+    is drawn at all: a split without decorations is the same, sample for sample, as before they existed.
+    """
+
+    def __init__(self, fraction: float, seed: Sequence[int]) -> None:
+        self.fraction = float(fraction)
+        self.rng = np.random.default_rng([*seed, DECORATION_STREAM])
+
+    def __call__(
+        self, strokes: list[np.ndarray], widths: list[float], pen: float
+    ) -> tuple[list[np.ndarray], list[float]]:
+        """The strokes, with marks added around them for the chosen share of numbers."""
+        if self.fraction > 0 and self.rng.random() < self.fraction:
+            return decorate(strokes, widths, pen, self.rng)
+        return strokes, widths
 
 
 def _locate(strokes: list[np.ndarray], widths: list[float], body: np.ndarray | None = None) -> _Number:

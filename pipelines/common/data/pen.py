@@ -376,6 +376,23 @@ def canvas_export(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.round(background + (ink - background) * alpha).astype(np.uint8)
 
 
+def draw_as_canvas(
+    strokes: list[np.ndarray],
+    widths: list[float],
+    writer: Writer,
+    rng: np.random.Generator,
+    clean_fraction: float,
+    augment: Callable[..., dict],
+) -> np.ndarray:
+    """Render laid-out strokes as a canvas does: ``clean_fraction`` of them as a bare canvas export, the
+    rest through ``augment`` (an albumentations pipeline). Returns a uint8 image.
+    """
+    image = render(strokes, widths, rng, writer.pressure)
+    if rng.random() < clean_fraction:
+        return canvas_export(image, rng)
+    return augment(image=image)["image"]
+
+
 Extras = Callable[[list[np.ndarray], list[float], float], tuple[list[np.ndarray], list[float]]]
 """Adds strokes to a laid-out number (its strokes, their widths, the writer's pen width), e.g. marks around it."""
 
