@@ -122,8 +122,13 @@ def touch_stroke(page: Page, points: list[dict[str, float]]) -> None:
     cdp.detach()
 
 
+UNSURE_BELOW = 0.7  # the web page asks to check a reading below this (calibrated) confidence
+
+
 def expect_prediction(web: WebPage, expected: str) -> str:
-    """Wait for the answer and check the page shows ``expected`` with its confidences."""
+    """Wait for the answer and check the page shows ``expected`` with its confidences, and asks to check
+    the reading exactly when its confidence is under ``UNSURE_BELOW``.
+    """
     page = web.page
     prediction = page.get_by_test_id("prediction")
     expect(prediction).to_be_visible()
@@ -131,4 +136,8 @@ def expect_prediction(web: WebPage, expected: str) -> str:
     text = prediction.inner_text()
     assert text == expected
     expect(page.get_by_test_id("char-confidence")).to_have_count(len(text))
+    shown = page.get_by_test_id("confidence").inner_text()
+    confidence = 0.0 if shown.startswith("<") else float(shown.rstrip("%")) / 100
+    if abs(confidence - UNSURE_BELOW) > 0.005:  # the page shows a rounded percentage
+        expect(page.get_by_test_id("unsure")).to_have_count(1 if confidence < UNSURE_BELOW else 0)
     return text
