@@ -12,10 +12,10 @@ import argparse
 import getpass
 import os
 
-from service.auth import CredentialsFormatError, check_password, check_username
-from service.config import default_database_url
-from service.database import make_engine, migrate, session_factory
-from service.users import UserStore
+from service.accounts.tokens import CredentialsFormatError, check_password, check_username
+from service.accounts.users import UserStore
+from service.core.config import default_database_url
+from service.db.engine import make_engine, migrate, session_factory
 
 
 def read_password() -> str:

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from models.registry import CHAMPION_URI, fetch_model_file
-from service.model_store import save_to_store
+from service.prediction.model_store import save_to_store
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from service.database import make_engine, migrate
-from service.image_store import ImageStore
-from service.tables import Correction, PredictionLog
+from service.corrections.image_store import ImageStore
+from service.db.engine import make_engine, migrate
+from service.db.tables import Correction, PredictionLog
 from tests.drawing import draw_number
 
 REVIEWED = datetime(2026, 12, 1, 9, 0, 0)

@@ -36,7 +36,7 @@ EXPECT_TIMEOUT_MS = 20_000
 SCREENSHOTS = REPO / "docs" / "screenshots"
 SCREENSHOTS_SWITCH = "DIGITIFY_SCREENSHOTS"
 STORE_SCRIPT = (
-    "import sys; from pathlib import Path; from service.model_store import save_to_store; "
+    "import sys; from pathlib import Path; from service.prediction.model_store import save_to_store; "
     "save_to_store(Path(sys.argv[1]), 'local', 'file')"
 )
 

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from service.database import make_engine, session_factory
-from service.users import UserStore
+from service.accounts.users import UserStore
+from service.db.engine import make_engine, session_factory
 from tests.service.harness import REPO, run_python
 
 

@@ -9,7 +9,7 @@ import time
 import jwt
 import pytest
 
-from service.auth import (
+from service.accounts.tokens import (
     AuthError,
     CredentialsFormatError,
     VerifiedTokens,

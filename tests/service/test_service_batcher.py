@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from service.batcher import BatcherClosedError, ThreadBatcher
+from service.batching.thread_batcher import BatcherClosedError, ThreadBatcher
 
 
 class SlowCall:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.config import (
+from service.core.config import (
     PUBLIC_PASSWORDS,
     PUBLIC_SECRETS,
     ConfigError,
@@ -13,7 +13,7 @@ from service.config import (
     model_tag,
     tracing,
 )
-from service.dev_secrets import FILE_NAME
+from service.core.dev_secrets import FILE_NAME
 
 DEV_JWT_SECRET = next(iter(PUBLIC_SECRETS))
 DEV_ADMIN_PASSWORD = next(iter(PUBLIC_PASSWORDS))
@@ -123,7 +123,7 @@ def test_model_tag_comes_from_the_environment():
 
 @pytest.mark.parametrize(("cores", "processes"), [(1, 1), (2, 2), (4, 4), (16, 4)])
 def test_one_inference_process_per_core_at_most_four(cores, processes, monkeypatch, tmp_path):
-    monkeypatch.setattr("service.config.os.cpu_count", lambda: cores)
+    monkeypatch.setattr("service.core.config.os.cpu_count", lambda: cores)
     assert default_inference_processes() == processes
     monkeypatch.chdir(tmp_path)
     assert load_settings({}).inference_processes == processes

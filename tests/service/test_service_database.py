@@ -10,11 +10,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
-from service.admin_queries import LogFilter, query_logs, stats
-from service.database import make_engine, migrate, session_factory
-from service.logbook import Logbook
-from service.spool import Spool
-from service.tables import Base, PredictionLog
+from service.db.engine import make_engine, migrate, session_factory
+from service.db.queries import LogFilter, query_logs, stats
+from service.db.tables import Base, PredictionLog
+from service.predlog.logbook import Logbook
+from service.predlog.spool import Spool
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -190,8 +190,11 @@ def test_two_flushers_on_one_spool_lose_nothing(database_url, tmp_path):
 
 
 def test_concurrent_records_share_spool_commits_and_each_learns_its_outcome(tmp_path):
-    """Group commit: callers that wait behind a commit are written together; a failed commit fails each of them."""
-    import threading
+    """Group commit: callers that wait behind a commit are written together; a failed commit fails each of them.
+
+    (The spool writer thread, reached through ``record_async``, is the one group commit.)
+    """
+    import asyncio
     import time
 
     class SlowDisk(Spool):
@@ -207,33 +210,30 @@ def test_concurrent_records_share_spool_commits_and_each_learns_its_outcome(tmp_
 
     spool = SlowDisk(tmp_path / "spool.db")
     logbook = Logbook(spool, engine=None, ensure_schema=lambda: None)
+    logbook.start_writer()
     rows = [log_row() for _ in range(16)]
-    threads = [threading.Thread(target=logbook.record, args=([row],)) for row in rows]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(row["id"] for _, row in spool.peek(100)) == sorted(row["id"] for row in rows)
-    assert logbook.commits < len(rows)
 
-    spool.broken = True
-    outcomes = []
+    async def record_each(batches):
+        async def record_one(batch):
+            try:
+                await logbook.record_async(batch)
+            except OSError as error:
+                return str(error)
+            return "ok"
 
-    def record_one():
-        try:
-            logbook.record([log_row()])
-        except OSError as error:
-            outcomes.append(str(error))
-        else:
-            outcomes.append("ok")
+        return await asyncio.gather(*(record_one(batch) for batch in batches))
 
-    threads = [threading.Thread(target=record_one) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert outcomes == ["disk full"] * 8
-    assert spool.count() == len(rows)
+    try:
+        assert asyncio.run(record_each([[row] for row in rows])) == ["ok"] * len(rows)
+        assert sorted(row["id"] for _, row in spool.peek(100)) == sorted(row["id"] for row in rows)
+        assert logbook.commits < len(rows)
+
+        spool.broken = True
+        outcomes = asyncio.run(record_each([[log_row()] for _ in range(8)]))
+        assert outcomes == ["disk full"] * 8
+        assert spool.count() == len(rows)
+    finally:
+        logbook.stop()
 
 
 def test_alembic_command_line_upgrades_and_downgrades(database_url, tmp_path):
@@ -260,7 +260,7 @@ def test_sqlite_commits_are_synced_before_they_are_acknowledged(tmp_path):
     """The spool, the task registry and a SQLite log run WAL with ``synchronous=FULL`` (2): durable on power loss."""
     from sqlalchemy import text
 
-    from service.task_owners import TaskOwners
+    from service.accounts.task_owners import TaskOwners
 
     engines = [
         Spool(tmp_path / "spool.db").engine,

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from service.config import ENV_VARS
+from service.core.config import ENV_VARS
 from tests.drawing import draw_number
 from tests.service.harness import ADMIN, QUIET_ENV, REPO, ServiceProcess, login, png_bytes, service_env
 
@@ -35,7 +35,7 @@ def test_compose_file_parses_and_names_every_setting():
 
 
 def test_config_reads_only_the_documented_variables():
-    source = (REPO / "service" / "config.py").read_text()
+    source = (REPO / "service" / "core" / "config.py").read_text()
     read = set(re.findall(r'environ(?:\.get)?\(\s*"([A-Z_]+)"', source)) | set(
         re.findall(r'_(?:int|float|bool)\(environ, "([A-Z_]+)"', source)
     )

@@ -13,10 +13,10 @@ import anyio
 import httpx
 import pytest
 
-from service.auth import issue_token
-from service.config import PUBLIC_SECRETS
-from service.dev_secrets import FILE_NAME
-from service.loopback_guard import LoopbackGuard
+from service.accounts.tokens import issue_token
+from service.core.config import PUBLIC_SECRETS
+from service.core.dev_secrets import FILE_NAME
+from service.http.loopback_guard import LoopbackGuard
 from tests.service.harness import JWT_SECRET, REPO, ServiceProcess
 from tests.service.test_service_auth_units import SECRET as UNIT_TEST_SECRET
 

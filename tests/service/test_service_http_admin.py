@@ -8,8 +8,8 @@ from datetime import datetime
 import pytest
 from sqlalchemy import insert
 
-from service.database import make_engine
-from service.tables import PredictionLog
+from service.db.engine import make_engine
+from service.db.tables import PredictionLog
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import httpx
 import jwt
 import pytest
 
-from service.auth import issue_token
+from service.accounts.tokens import issue_token
 from tests.service.harness import JWT_SECRET
 
 

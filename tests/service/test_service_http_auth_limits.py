@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from service.auth_throttle import ADDRESS_BURST, FAILURES_BURST
+from service.accounts.throttle import ADDRESS_BURST, FAILURES_BURST
 
 
 def client_from(server, address: str, token: str | None = None) -> httpx.Client:

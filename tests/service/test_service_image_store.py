@@ -9,10 +9,10 @@ from datetime import timedelta
 import fsspec
 import pytest
 
-from service.database import make_engine, migrate, session_factory
-from service.image_retention import RetentionSweeper, purge
-from service.image_store import ImageStore
-from service.tables import Correction, PredictionLog, utcnow
+from service.corrections.image_store import ImageStore
+from service.corrections.retention import RetentionSweeper, purge
+from service.db.engine import make_engine, migrate, session_factory
+from service.db.tables import Correction, PredictionLog, utcnow
 
 
 def sha(data: bytes) -> str:

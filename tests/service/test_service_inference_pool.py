@@ -14,8 +14,8 @@ import pytest
 import uvloop
 
 from models.recognizer import Recognizer, random_model_file
-from service.inference_pool import InferencePool, PoolClosedError
-from service.inference_process import InferenceConfig, InferenceProcess, InferenceProcessError, Reading, Upload
+from service.prediction.pool import InferencePool, PoolClosedError
+from service.prediction.process import InferenceConfig, InferenceProcess, InferenceProcessError, Reading, Upload
 from tests.configs import small_config
 from tests.drawing import draw_number
 from tests.service.harness import png_bytes

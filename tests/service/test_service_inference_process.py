@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 
 from models.recognizer import Recognizer, random_model_file
-from service.inference_process import (
+from service.prediction.process import (
     InferenceConfig,
     InferenceProcess,
     InferenceProcessDiedError,
     InferenceProcessError,
-    LogContext,
     Reading,
     Upload,
 )
-from service.spool import Spool
+from service.predlog.rows import LogContext
+from service.predlog.spool import Spool
 from tests.configs import small_config
 from tests.drawing import draw_number
 from tests.service.harness import png_bytes

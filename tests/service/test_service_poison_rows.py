@@ -11,10 +11,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from service.database import make_engine, migrate
-from service.logbook import Logbook, to_spool_row
-from service.spool import Spool
-from service.tables import PredictionLog
+from service.db.engine import make_engine, migrate
+from service.db.tables import PredictionLog
+from service.predlog.logbook import Logbook
+from service.predlog.rows import to_spool_row
+from service.predlog.spool import Spool
 from tests.service.harness import ServiceProcess, register, service_env
 
 
@@ -153,7 +154,7 @@ def test_a_full_spool_refuses_predictions_until_the_database_is_back(postgres, m
 
 
 def test_a_dead_or_idle_flusher_is_reported_stuck(tmp_path):
-    from service import logbook as logbook_module
+    from service.predlog import logbook as logbook_module
 
     engine = make_engine(f"sqlite:///{tmp_path / 'log.db'}")
     logbook = Logbook(Spool(tmp_path / "spool.db"), engine, lambda: migrate(engine), max_rows=3)

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from service.config import default_database_url, default_spool_path, load_settings
-from service.database import database_identity, make_engine
-from service.spool import Spool, SpoolOwnerError
-from service.tables import PredictionLog
+from service.core.config import default_database_url, default_spool_path, load_settings
+from service.db.engine import database_identity, make_engine
+from service.db.tables import PredictionLog
+from service.predlog.spool import Spool, SpoolOwnerError
 from tests.service.harness import ServiceProcess, register, service_env
 
 

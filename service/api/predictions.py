@@ -1,0 +1,88 @@
+"""What the prediction routes answer: ``/predict``, ``_base64``, ``_batch``, ``/predict_async`` and ``/preview``.
+
+The routes are the BentoML service's APIs (``service.service.Digitify``: BentoML parses, validates
+and documents their inputs); each hands its input to a function here, which asks the worker's
+predictor (``service.prediction.predictor``: read, then log) and turns the outcome into the
+answer: the result, or a refusal as its status with ``{"error", "log_id"}``. The request guard
+(``service.http.request_guard``) has already checked content type, size and form fields.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import anyio
+import bentoml
+from starlette.responses import JSONResponse
+
+from service.http.asgi import STARTING_HEADERS, error_response
+from service.http.auth_middleware import account_of
+from service.prediction.predictor import Predictor, Refusal
+from service.prediction.schemas import BatchResult, PredictionResult, PreviewResult
+from service.prediction.uploads import InputError, decode_base64_image, png_data_url, prepare, preview_png
+
+RETRY_HEADERS = STARTING_HEADERS  # a model that failed on a request is started again within seconds
+
+
+async def predict(predictor: Predictor, image: Path, ctx: bentoml.Context) -> PredictionResult | JSONResponse:
+    """Read and log the number in one uploaded image (the file BentoML saved from field ``image``)."""
+    started = time.perf_counter()
+    return answer(await predictor.predict_one(image, "predict", username(ctx), started), ctx)
+
+
+async def predict_base64(predictor: Predictor, image: str, ctx: bentoml.Context) -> PredictionResult | JSONResponse:
+    """Read and log the number in a base64 image or ``data:image/...;base64,`` URL (what a canvas gives)."""
+    started = time.perf_counter()
+    try:
+        data = decode_base64_image(image)
+    except InputError as exc:
+        return refused(await predictor.refuse(exc, "predict_base64", username(ctx), started), ctx)
+    return answer(await predictor.predict_one(data, "predict_base64", username(ctx), started), ctx)
+
+
+async def predict_many(
+    predictor: Predictor, images: list[Path], endpoint: str, too_many: str | None, ctx: bentoml.Context
+) -> BatchResult | JSONResponse:
+    """Read and log a batch (one result per image); ``too_many``: why the whole batch is refused (413), if it is."""
+    if too_many is not None:
+        refusal = await predictor.refuse(InputError(too_many, 413), endpoint, username(ctx), time.perf_counter())
+        return refused(refusal, ctx)
+    return answer(await predictor.predict_many(images, endpoint, username(ctx)), ctx)
+
+
+async def preview(image: Path, max_bytes: int, ctx: bentoml.Context) -> PreviewResult | JSONResponse:
+    """The normalized 32-pixel-high PNG the model would read for an upload (nothing is logged)."""
+
+    def read_and_render() -> PreviewResult | InputError:
+        prepared = prepare(image.read_bytes(), max_bytes)
+        if prepared.array is None:
+            return prepared.error or InputError("the image could not be prepared")
+        height, width = prepared.array.shape
+        return PreviewResult(image=png_data_url(preview_png(prepared.array)), width=width, height=height)
+
+    outcome = await anyio.to_thread.run_sync(read_and_render)
+    if isinstance(outcome, InputError):
+        ctx.response.status_code = outcome.status  # BentoML takes the status from ``ctx``
+        return error_response(outcome.status, str(outcome))
+    return outcome
+
+
+def username(ctx: bentoml.Context) -> str | None:
+    """The user the auth middleware authenticated for this request."""
+    account = account_of(ctx.request.scope)
+    return account.username if account is not None else None
+
+
+def answer(
+    outcome: PredictionResult | BatchResult | Refusal, ctx: bentoml.Context
+) -> PredictionResult | BatchResult | JSONResponse:
+    """A result as is, a refusal as its 4xx (or 503)."""
+    return refused(outcome, ctx) if isinstance(outcome, Refusal) else outcome
+
+
+def refused(refusal: Refusal, ctx: bentoml.Context) -> JSONResponse:
+    """Answer a logged refusal with its status, message and log id (a 503 says when to try again)."""
+    status = refusal.error.status
+    ctx.response.status_code = status
+    return error_response(status, str(refusal.error), RETRY_HEADERS if status == 503 else None, log_id=refusal.log_id)

@@ -1,0 +1,1 @@
+"""Continuous batching: the calls of concurrent callers become one (the spool writer, the inference pool)."""

@@ -1,0 +1,116 @@
+"""The per-process state the service, its middleware and its routes share.
+
+One ``Runtime`` per worker process: settings, the database engine and sessions, accounts and
+their cache, the tokens already verified, the limits on login attempts, the prediction logbook,
+the owners of background tasks, the kept images, the web UI's files and the predictor every
+prediction route uses. The service builds it whole in ``__init__`` (the predictor last, on the
+logbook it logs to); the ASGI middleware and the FastAPI routes, which exist before the service
+instance, find it through :func:`current`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from service.accounts.task_owners import TaskOwners, registry_path
+from service.accounts.throttle import AuthThrottle
+from service.accounts.tokens import VerifiedTokens
+from service.accounts.users import UserDirectory, UserStore
+from service.core.config import Settings
+from service.corrections.image_store import ImageStore
+from service.corrections.retention import RetentionSweeper
+from service.db.engine import database_identity, make_engine, migrate, session_factory
+from service.http.web_files import web_folder
+from service.prediction.predictor import Predictor
+from service.prediction.process import InferenceConfig
+from service.predlog.logbook import Logbook
+from service.predlog.spool import Spool
+
+logger = logging.getLogger(__name__)
+
+
+class RuntimeNotReadyError(RuntimeError):
+    """The service has not finished starting in this process."""
+
+
+class Runtime:
+    """Settings, database, accounts, logbook, image store and predictor of one worker process."""
+
+    def __init__(self, settings: Settings, inference: InferenceConfig) -> None:
+        self.settings = settings
+        self.model_version = inference.model_version
+        self.engine = make_engine(settings.database_url, settings.db_connect_timeout)
+        self.sessions = session_factory(self.engine)
+        self.users = UserStore(self.sessions)
+        self.directory = UserDirectory(self.users, settings.user_cache_seconds)
+        spool = Spool(settings.spool_path, owner=database_identity(settings.database_url, settings.spool_path.parent))
+        self.logbook = Logbook(spool, self.engine, self.ensure_schema, settings.spool_max_rows)
+        self.task_owners = TaskOwners(registry_path(settings.spool_path))
+        self.auth_throttle = AuthThrottle()
+        self.tokens = VerifiedTokens(settings.jwt_secret)
+        self.images = ImageStore(settings.image_store)
+        self.retention = RetentionSweeper(self.images, self.sessions, settings.image_retention_days, self.ensure_schema)
+        self.web = web_folder(settings.web_dir)
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
+        self.predictor = Predictor(inference, self.logbook, settings.inference_processes)  # loads the model
+
+    def ensure_schema(self) -> None:
+        """Apply migrations and create the first admin, once per process; raises while the DB is down."""
+        if self._schema_ready:
+            return
+        with self._schema_lock:
+            if self._schema_ready:
+                return
+            migrate(self.engine)
+            self._bootstrap_admin()
+            self._schema_ready = True
+
+    def _bootstrap_admin(self) -> None:
+        """Make the admin named by the environment exist with the environment's password."""
+        username, password = self.settings.admin_username, self.settings.admin_password
+        if not username or not password:
+            return
+        outcome = self.users.bootstrap_admin(username, password)
+        if outcome == "created":
+            logger.info("created admin %r from the environment", username)
+        elif outcome == "updated":
+            logger.warning("admin %r now has the environment's role and password; older tokens are revoked", username)
+            self.directory.forget(username.lower())
+
+    def start(self) -> None:
+        """Prepare the database if it is reachable (else the flusher retries) and start the flusher."""
+        try:
+            self.ensure_schema()
+        except SQLAlchemyError as exc:
+            logger.warning("database unavailable at start-up, predictions are spooled until it is back: %s", exc)
+        self.logbook.start()
+        self.retention.start()
+
+    def close(self) -> None:
+        """Answer the model calls already queued, stop the flusher and release connections."""
+        self.predictor.close()
+        self.retention.stop()
+        self.logbook.stop()
+        self.logbook.spool.close()
+        self.task_owners.close()
+        self.engine.dispose()
+
+
+_current: Runtime | None = None
+
+
+def install(runtime: Runtime) -> None:
+    """Make ``runtime`` this process's runtime."""
+    global _current
+    _current = runtime
+
+
+def current() -> Runtime:
+    """Return this process's runtime; raise RuntimeNotReadyError before the service has started."""
+    if _current is None:
+        raise RuntimeNotReadyError("the service is starting")
+    return _current

@@ -1,0 +1,1 @@
+"""Corrections: the queue of what predictions should have read, the kept images and their retention."""

@@ -1,0 +1,226 @@
+"""ASGI middleware: upload and login routes get the right content type and a bounded body, or a clear 4xx.
+
+For each guarded route it checks the ``Content-Type`` (415 with the expected type), refuses
+bodies over the route's byte limit (413, from ``Content-Length`` or while reading a chunked
+body, never buffering more than the limit) and empty bodies, then checks the body as it arrives:
+multipart uploads with python-multipart's streaming parser (``service.http.multipart_check``: bounded
+part headers, at most as many parts as the route takes, only file parts in the route's field),
+JSON bodies with ``json`` (too deep a nesting is a 400, not a crash). Then it replays the body
+to the application, whose route parses it as usual. While the log spool
+is at its cap, prediction routes answer 503 before reading anything. What it refuses on a
+prediction route is logged as a rejected prediction, like any other bad input; ``/preview`` and
+``/auth/*`` are checked the same way but never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from service.core.config import Settings
+from service.core.runtime import RuntimeNotReadyError, current
+from service.http.asgi import ASGIApp, Receive, Scope, Send, send_error, send_starting
+from service.http.auth_middleware import account_of
+from service.http.multipart_check import MultipartChecker, MultipartRejectedError
+from service.predlog.rows import LogContext, log_row
+
+MULTIPART = "multipart/form-data"
+JSON = "application/json"
+SINGLE = "single"
+BATCH = "batch"
+TASK = "task"
+AUTH = "auth"
+MULTIPART_OVERHEAD = 64 * 1024
+AUTH_BODY_LIMIT = 4 * 1024
+SPOOL_FULL = (
+    "the prediction log is full: its rows cannot reach the database right now, so no prediction is taken; "
+    "try again later"
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one guarded route accepts: its content type, kind of upload and field, and whether refusals are logged."""
+
+    content_type: str
+    kind: str
+    field: str
+    logged: bool = True
+
+
+ROUTES = {
+    "/predict": Rule(MULTIPART, SINGLE, "image"),
+    "/predict_base64": Rule(JSON, SINGLE, "image"),
+    "/predict_batch": Rule(MULTIPART, BATCH, "images"),
+    "/predict_async": Rule(MULTIPART, TASK, "images"),
+    "/predict_async/submit": Rule(MULTIPART, TASK, "images"),
+    "/preview": Rule(MULTIPART, SINGLE, "image", logged=False),
+    "/auth/login": Rule(JSON, AUTH, "", logged=False),
+    "/auth/register": Rule(JSON, AUTH, "", logged=False),
+}
+
+
+def byte_limit(settings: Settings, kind: str) -> int:
+    """Return the largest request body a route of ``kind`` accepts (base64 and form overhead included)."""
+    if kind == SINGLE:
+        return settings.max_upload_bytes * 4 // 3 + MULTIPART_OVERHEAD
+    if kind == AUTH:
+        return AUTH_BODY_LIMIT
+    return settings.max_batch_bytes
+
+
+def part_limit(settings: Settings, kind: str) -> tuple[int, str]:
+    """Return how many multipart parts a route of ``kind`` takes, and the message for one more."""
+    if kind == BATCH:
+        limit = settings.max_batch_images
+        return limit, f"more than {limit} images in one batch; at most {limit} (use /predict_async for more)"
+    if kind == TASK:
+        limit = settings.max_task_images
+        return limit, f"more than {limit} images in one task; at most {limit}"
+    return 1, "send one image per request; /predict_batch takes many"
+
+
+def content_type(scope: Scope) -> tuple[str, str]:
+    """Return the request's media type (lower-case, '' if absent) and its parameters."""
+    for key, value in scope.get("headers", []):
+        if key == b"content-type":
+            media_type, _, parameters = value.decode("latin-1").partition(";")
+            return media_type.strip().lower(), parameters
+    return "", ""
+
+
+def content_length(scope: Scope) -> int | None:
+    """Return the declared body length, if any and valid."""
+    for key, value in scope.get("headers", []):
+        if key == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def check_json(body: bytes, field: str) -> str | None:
+    """Say what is wrong with a JSON body that should be ``{field: "<string>"}`` (any object if no field), or None."""
+    try:
+        document = json.loads(body)
+    except RecursionError:
+        return "the JSON body is nested too deeply"
+    except ValueError:
+        return "the body is not valid JSON"
+    if not field:
+        return None if isinstance(document, dict) else "the JSON body must be an object"
+    if not isinstance(document, dict) or not isinstance(document.get(field), str):
+        return (
+            f'the JSON body must be an object with a string field {field!r}: {{"{field}": "data:image/png;base64,..."}}'
+        )
+    return None
+
+
+class RequestGuard:
+    """Enforce content types, body sizes and multipart structure on the upload routes; log what it turns away."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the request, then pass it on with its body replayed, or answer 400/413/415."""
+        rule = ROUTES.get(scope.get("path", "")) if scope["type"] == "http" and scope.get("method") == "POST" else None
+        if rule is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            runtime = current()
+        except RuntimeNotReadyError:
+            await send_starting(send)
+            return
+        if rule.logged and runtime.logbook.full():
+            await send_error(send, 503, SPOOL_FULL, {"retry-after": "30"})
+            return
+        started = time.perf_counter()
+        body, rejection = await self._admit(scope, receive, runtime.settings, rule)
+        if rejection is None:
+            await self.app(scope, _replay(body, receive), send)
+            return
+        status, message, nbytes = rejection
+        if not rule.logged:
+            await send_error(send, status, message)
+            return
+        account = account_of(scope)
+        endpoint = scope["path"].strip("/").removesuffix("/submit")
+        context = LogContext(str(uuid.uuid4()), account.username if account is not None else None, endpoint, started)
+        row = log_row(context, runtime.model_version, error=message, image_bytes=nbytes)
+        await runtime.logbook.record_async([row])
+        await send_error(send, status, message, log_id=context.log_id)
+
+    async def _admit(
+        self, scope: Scope, receive: Receive, settings: Settings, rule: Rule
+    ) -> tuple[bytes, tuple[int, str, int | None] | None]:
+        """Read and check the body; return it, or why not as ``(status, message, size)``."""
+        actual, parameters = content_type(scope)
+        declared = content_length(scope)
+        if actual != rule.content_type:
+            hint = (
+                f"a multipart/form-data upload (field {rule.field!r})"
+                if rule.content_type == MULTIPART
+                else "a JSON body"
+            )
+            got = actual or "a body without a content type"
+            return b"", (415, f"this route takes {hint}, not {got}", declared)
+        limit = byte_limit(settings, rule.kind)
+        if declared is not None and declared > limit:
+            return b"", (413, f"the request is {declared:,} bytes; the limit is {limit:,}", declared)
+        checker = None
+        if rule.content_type == MULTIPART:
+            max_parts, too_many = part_limit(settings, rule.kind)
+            try:
+                checker = MultipartChecker(parameters, rule.field, max_parts, too_many)
+            except MultipartRejectedError as exc:
+                return b"", (exc.status, str(exc), declared)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return b"", (400, "the client disconnected before sending the whole body", size)
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    return b"", (413, f"the request is larger than the limit of {limit:,} bytes", declared)
+                if size == 0 and not message.get("more_body", False):
+                    return b"", (400, "the request body is empty: send an image", 0)
+                if checker is not None:
+                    checker.feed(chunk)
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+            if checker is not None:
+                checker.finish()
+        except MultipartRejectedError as exc:
+            return b"", (exc.status, str(exc), size)
+        body = b"".join(chunks)
+        if checker is not None:
+            return body, None
+        problem = check_json(body, rule.field)
+        if problem is not None:
+            return b"", (400, problem, len(body))
+        return body, None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """Make a receive callable that yields ``body`` once, then defers to the original (for disconnects)."""
+    sent = False
+
+    async def replay() -> MutableMapping[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

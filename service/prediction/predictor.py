@@ -1,0 +1,139 @@
+"""One worker's prediction path, shared by every prediction route: read in shared batches, then log.
+
+The interface the routes use (``service.api.predictions``) is four methods: ``predict_one``,
+``predict_many``, ``refuse`` and ``close``; what reads the images behind them (today the worker's
+own inference processes) can change without the routes knowing.
+
+Uploads (bytes, or the path of BentoML's temporary file) go to the worker's one ``InferencePool``
+(``service.prediction.pool``): whichever inference process is idle gets whatever waits, as one batch
+(``service.prediction.process``: checks, decoding, normalization, keeping the image when
+``DIGITIFY_KEEP_IMAGES`` says so, the model, and the spool commit of the batch's log rows), so
+the web worker's event loop never waits on that work. Each answer's log row is durable in the
+spool before the answer leaves; only refusals without a reading are spooled by the worker's
+``Logbook`` (its writer thread). Bad input is
+not an exception here: it comes back as a :class:`Refusal` holding the 4xx to answer and the id
+of its log row; so does a batch the inference process failed on (503: it is started again, the
+client may retry).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from service.prediction.pool import InferencePool, PoolClosedError
+from service.prediction.process import InferenceConfig, InferenceProcess, InferenceProcessError, Reading, Upload
+from service.prediction.schemas import BatchItem, BatchResult, PredictionResult
+from service.prediction.uploads import InputError
+from service.predlog.logbook import Logbook
+from service.predlog.rows import LogContext, log_row
+
+MAX_MODEL_BATCH = 64
+MODEL_UNAVAILABLE = "the model could not read this request right now; try again"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A request answered without a reading: the error (4xx for bad input, 503 when the model failed) and its log id."""
+
+    error: InputError
+    log_id: str
+
+
+class Predictor:
+    """Reads numbers for the routes of one worker process and logs every answer."""
+
+    def __init__(self, config: InferenceConfig, logbook: Logbook, processes: int = 1) -> None:
+        self.model_version = config.model_version
+        self.logbook = logbook
+        started = [InferenceProcess(config, wait=False) for _ in range(processes)]
+        for process in started:  # they load the model side by side
+            process.wait_ready()
+        self.pool = InferencePool(started, MAX_MODEL_BATCH)
+
+    def close(self) -> None:
+        """Stop the inference processes (requests still waiting for them answer 503)."""
+        self.pool.close()
+
+    async def predict_one(
+        self, source: bytes | Path, endpoint: str, username: str | None, started: float
+    ) -> PredictionResult | Refusal:
+        """Read and log one image (bytes, or an upload's temporary file)."""
+        context = LogContext(str(uuid.uuid4()), username, endpoint, started)
+        try:
+            [reading] = await self.read([Upload(source, context)])
+        except (InferenceProcessError, PoolClosedError) as exc:
+            return await self.refuse(
+                InputError(f"{MODEL_UNAVAILABLE} ({exc})", 503), endpoint, username, started, context
+            )
+        error = reading.input_error
+        if error is not None:
+            return Refusal(error, context.log_id)
+        return PredictionResult(
+            text=reading.text or "",
+            confidence=reading.confidence or 0.0,
+            char_confidences=list(reading.char_confidences),
+            model_version=self.model_version,
+            log_id=context.log_id,
+        )
+
+    async def predict_many(self, images: list[Path], endpoint: str, username: str | None) -> BatchResult | Refusal:
+        """Read and log a batch; bad images get an error item, the rest are read."""
+        started = time.perf_counter()
+        batch_id = str(uuid.uuid4())
+        contexts = [LogContext(str(uuid.uuid4()), username, endpoint, started, batch_id) for _ in images]
+        try:
+            readings = await self.read(
+                [Upload(image, context) for image, context in zip(images, contexts, strict=True)]
+            )
+        except (InferenceProcessError, PoolClosedError) as exc:
+            return await self.refuse(InputError(f"{MODEL_UNAVAILABLE} ({exc})", 503), endpoint, username, started)
+        items = []
+        for index, (context, reading) in enumerate(zip(contexts, readings, strict=True)):
+            if reading.error is not None:
+                item = BatchItem(
+                    index=index, ok=False, error=reading.error, status=reading.status, log_id=context.log_id
+                )
+                items.append(item)
+            else:
+                items.append(
+                    BatchItem(
+                        index=index,
+                        ok=True,
+                        text=reading.text,
+                        confidence=reading.confidence,
+                        char_confidences=list(reading.char_confidences),
+                        log_id=context.log_id,
+                    )
+                )
+        ok = sum(item.ok for item in items)
+        return BatchResult(
+            batch_id=batch_id,
+            model_version=self.model_version,
+            count=len(items),
+            ok=ok,
+            rejected=len(items) - ok,
+            results=items,
+        )
+
+    async def read(self, uploads: list[Upload]) -> list[Reading]:
+        """Read uploads in an inference process, which spools their log rows before it answers."""
+        readings = await self.pool.infer(uploads)
+        self.logbook.count_spooled(len(uploads))
+        return readings
+
+    async def refuse(
+        self, error: InputError, endpoint: str, username: str | None, started: float, context: LogContext | None = None
+    ) -> Refusal:
+        """Log a request refused without a reading (a bad body, too many images, the model failed on it).
+
+        ``context``: the log context of the upload refused, whose row id the refusal keeps. Should
+        the inference process have spooled the row and died before answering, the log keeps that
+        row and drops the refusal's (the flush skips a row id it already has): one row per request.
+        """
+        log_id = context.log_id if context is not None else str(uuid.uuid4())
+        row = log_row(LogContext(log_id, username, endpoint, started), self.model_version, error=str(error))
+        await self.logbook.record_async([row])
+        return Refusal(error, log_id)
