@@ -1,6 +1,7 @@
 /**
  * The admin routes (`GET /admin/logs`, `GET /admin/stats`, the corrections queue and the stored
- * images, see service/routes.py) and the shapes the dashboard reads from them.
+ * images, see service/api/admin.py and service/api/corrections.py) and the shapes the dashboard
+ * reads from them.
  */
 import { call, fetchBlob } from "./api";
 
@@ -28,7 +29,7 @@ export const EMPTY_FILTERS: LogFilters = {
   outcome: "",
 };
 
-/** The outcomes the service records (service/tables.py). */
+/** The outcomes the service records (service/db/tables.py). */
 export const OUTCOMES = ["ok", "rejected"];
 
 export interface LogRow {
