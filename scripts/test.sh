@@ -7,5 +7,7 @@ source scripts/env.sh
 echo "test: ruff"
 ruff check .
 ruff format --check .
+echo "test: zizmor (GitHub Actions workflows)"
+zizmor --offline --quiet .github/workflows
 echo "test: pytest"
 pytest "$@"
