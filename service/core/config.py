@@ -167,7 +167,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         token_ttl_seconds=_int(environ, "DIGITIFY_TOKEN_TTL_SECONDS", 3600, minimum=1),
         admin_username=admin_username,
         admin_password=admin_password,
-        allow_registration=_bool(environ, "DIGITIFY_ALLOW_REGISTRATION", True),
+        allow_registration=_bool(environ, "DIGITIFY_ALLOW_REGISTRATION", env != PRODUCTION),  # open only in development
         database_url=database_url,
         spool_path=Path(environ.get("DIGITIFY_SPOOL_PATH") or default_spool_path(database_url)),
         spool_max_rows=_int(environ, "DIGITIFY_SPOOL_MAX_ROWS", 1_000_000, minimum=1),

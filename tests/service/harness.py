@@ -214,6 +214,7 @@ def service_env(database_url: str, work: Path, model_env: dict[str, str]) -> dic
         **model_env,
         "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'no-training-store.db'}",
         "DIGITIFY_ENV": "production",
+        "DIGITIFY_ALLOW_REGISTRATION": "true",  # production keeps it off unless told
         "DIGITIFY_JWT_SECRET": JWT_SECRET,
         "DIGITIFY_ADMIN_USERNAME": ADMIN[0],
         "DIGITIFY_ADMIN_PASSWORD": ADMIN[1],

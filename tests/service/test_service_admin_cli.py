@@ -1,4 +1,4 @@
-"""``python -m service.admin create-admin``: creates or promotes an admin in the configured database."""
+"""``python -m service.admin``: creates or promotes an admin, or creates a user, in the configured database."""
 
 from __future__ import annotations
 
@@ -42,3 +42,14 @@ def test_bad_username_is_refused(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "DIGITIFY_ADMIN_PASSWORD": "long-enough-1"}
     with pytest.raises(RuntimeError, match="a username is 3 to 64 characters"):
         run_python(["-m", "service.admin", "create-admin", "no spaces"], env, cwd=REPO)
+
+
+def test_create_user_makes_an_ordinary_account_once(database_url):
+    env = {"DATABASE_URL": database_url, "DIGITIFY_USER_PASSWORD": "user-password-1"}
+    assert "created user 'clerk'" in run_python(["-m", "service.admin", "create-user", "clerk"], env, cwd=REPO)
+    with pytest.raises(RuntimeError, match="'clerk' already exists"):
+        run_python(["-m", "service.admin", "create-user", "clerk"], env, cwd=REPO)
+    engine = make_engine(database_url)
+    account = UserStore(session_factory(engine)).authenticate("clerk", "user-password-1")
+    assert account is not None and not account.is_admin
+    engine.dispose()

@@ -29,6 +29,7 @@ def test_development_defaults_run_with_no_configuration(tmp_path, monkeypatch):
     assert settings.admin_username == "admin" and len(settings.admin_password) >= 16
     assert settings.database_url == f"sqlite:///{tmp_path / 'predictions.db'}"
     assert settings.model_tag == "digitify-crnn:latest"
+    assert settings.allow_registration  # open in development
     assert (tmp_path / FILE_NAME).stat().st_mode & 0o777 == 0o600
     again = load_settings({})
     assert (again.jwt_secret, again.admin_password) == (settings.jwt_secret, settings.admin_password)
@@ -96,6 +97,18 @@ def test_production_accepts_real_secrets():
     )
     assert settings.production and settings.admin_username == "root"
     assert settings.max_upload_bytes == 2048
+    assert not settings.allow_registration  # closed in production unless DIGITIFY_ALLOW_REGISTRATION says so
+
+
+def test_production_opens_registration_only_when_told():
+    production = {
+        "DIGITIFY_ENV": "production",
+        "DIGITIFY_JWT_SECRET": GOOD_SECRET,
+        "DIGITIFY_ADMIN_USERNAME": "root",
+        "DIGITIFY_ADMIN_PASSWORD": "a-real-password",
+    }
+    assert load_settings({**production, "DIGITIFY_ALLOW_REGISTRATION": "true"}).allow_registration
+    assert not load_settings({**production, "DIGITIFY_ALLOW_REGISTRATION": "false"}).allow_registration
 
 
 @pytest.mark.parametrize(

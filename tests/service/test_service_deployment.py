@@ -30,6 +30,13 @@ def test_compose_file_parses_and_names_every_setting():
     assert environment["DATABASE_URL"].startswith("postgresql+psycopg://")
     assert "@postgres:5432/" in environment["DATABASE_URL"]
     assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+    # the registry has no auth: published on this host only; registration closed unless asked for
+    assert all(port.startswith("127.0.0.1:") for port in compose["services"]["mlflow"].get("ports", []))
+    assert environment["DIGITIFY_ALLOW_REGISTRATION"] == "${DIGITIFY_ALLOW_REGISTRATION:-false}"
+    # kept images on a volume of their own, apart from the spool's
+    mounts = dict(volume.split(":", 1)[::-1] for volume in service["volumes"])  # mount point -> volume
+    assert environment["DIGITIFY_IMAGE_STORE"] == "${DIGITIFY_IMAGE_STORE:-/var/lib/digitify-images}"
+    assert mounts["/var/lib/digitify-images"] != mounts[str(Path(environment["DIGITIFY_SPOOL_PATH"]).parent)]
     secret_refs = re.findall(r"\$\{(\w+):\?", COMPOSE.read_text())
     assert {"DIGITIFY_JWT_SECRET", "DIGITIFY_ADMIN_PASSWORD", "POSTGRES_PASSWORD"} <= set(secret_refs)
 
