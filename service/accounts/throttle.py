@@ -2,9 +2,12 @@
 
 - Every attempt from one client address takes a token from that address's bucket
   (``ADDRESS_BURST`` at once, refilled at ``ADDRESS_PER_MINUTE``).
-- Every failed login of a username takes a token from that username's bucket
-  (``FAILURES_BURST`` at once, one more every ``FAILURE_REFILL_SECONDS``): once empty, the
-  username is locked out, right password or not, until a token is back.
+- Every failed login of a username takes a token from the bucket of that username *from that
+  address* (``FAILURES_BURST`` at once, one more every ``FAILURE_REFILL_SECONDS``): once empty,
+  that address may not log in as that user, right password or not, until a token is back. The
+  guessing address is slowed, never the account's owner elsewhere: nobody can lock a user (the
+  admin) out by failing on purpose. Guessing from many addresses meets each one's address
+  bucket and the one hashing queue.
 - Password hashing (argon2, 64 MiB each) runs on its own ``HASH_THREADS`` tokens, never on the
   thread tokens that predictions and token checks use; with ``MAX_HASHES_WAITING`` attempts
   already queued, another is told to come back (503) instead of queueing without end.
@@ -55,16 +58,22 @@ class AuthThrottle:
         if wait:
             raise ThrottledError("too many login or registration attempts from your address", 429, wait)
         if username is not None:
-            locked = self.failures.wait_seconds(username.lower())
+            locked = self.failures.wait_seconds(_failure_key(address, username))
             if locked:
-                raise ThrottledError(f"too many failed logins for {username!r}: try again later", 429, locked)
+                message = f"too many failed logins for {username!r} from your address: try again later"
+                raise ThrottledError(message, 429, locked)
 
-    def failed_login(self, username: str) -> None:
-        """Count a failed login of ``username``."""
-        self.failures.take(username.lower())
+    def failed_login(self, address: str, username: str) -> None:
+        """Count a failed login of ``username`` from ``address``."""
+        self.failures.take(_failure_key(address, username))
 
     async def hash_off_the_main_pool(self, function: Callable[..., T], *args: object) -> T:
         """Run ``function`` (which hashes a password) on the hashing tokens; 503 if too many already wait."""
         if self.hashing.statistics().tasks_waiting >= MAX_HASHES_WAITING:
             raise ThrottledError("the server is busy checking passwords: try again in a moment", 503, 1)
         return await anyio.to_thread.run_sync(function, *args, limiter=self.hashing)
+
+
+def _failure_key(address: str, username: str) -> str:
+    """The failed-login bucket of one username tried from one address."""
+    return f"{address} {username.lower()}"

@@ -75,7 +75,7 @@ async def login(credentials: Credentials, request: Request, rt: Annotated[Runtim
 
     account = await rt.auth_throttle.hash_off_the_main_pool(authenticate)
     if account is None:
-        rt.auth_throttle.failed_login(credentials.username)
+        rt.auth_throttle.failed_login(client_address(request), credentials.username)
         raise HTTPException(401, "wrong username or password", headers={"www-authenticate": "Bearer"})
     ttl = rt.settings.token_ttl_seconds
     token = issue_token(rt.settings.jwt_secret, account.username, account.role, ttl, version=account.token_version)

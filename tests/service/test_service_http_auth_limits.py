@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from service.accounts.throttle import ADDRESS_BURST, FAILURES_BURST
+from tests.service.harness import ADMIN
 
 
 def client_from(server, address: str, token: str | None = None) -> httpx.Client:
@@ -39,6 +40,20 @@ def test_thirty_wrong_logins_in_a_row_lock_the_username_out(server):
         assert locked.status_code == 429
         other, _ = server.new_user()
         assert client.post("/auth/login", json={"username": other, "password": "password-" + other}).status_code == 200
+    with client_from(server, "127.0.0.5") as owner:  # the lockout slows the guessing address, not the owner
+        assert owner.post("/auth/login", json={"username": username, "password": password}).status_code == 200
+
+
+def test_nobody_can_lock_the_admin_out(server):
+    with client_from(server, "127.0.0.6") as guesser:
+        statuses = [
+            guesser.post("/auth/login", json={"username": ADMIN[0], "password": f"guess-{i}"}).status_code
+            for i in range(50)
+        ]
+    assert statuses == [401] * FAILURES_BURST + [429] * (50 - FAILURES_BURST), statuses
+    with client_from(server, "127.0.0.7") as admin:
+        answer = admin.post("/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]})
+        assert answer.status_code == 200, answer.text
 
 
 def test_one_address_is_limited_and_others_are_not(server):
