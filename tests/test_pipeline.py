@@ -210,8 +210,9 @@ def corrections_through_the_service(env: dict, work: Path) -> str:
                 assert corrected.status_code == 201, corrected.text
             refused = client.post("/corrections", headers=stranger, json={"log_id": log_ids[0], "text": "1"})
             assert refused.status_code == 403
-            for log_id in log_ids[:-1]:
-                assert client.post(f"/admin/corrections/{log_id}/accept", headers=admin).status_code == 200
+            for log_id, text in zip(log_ids[:-1], CORRECTED, strict=True):
+                accepted = client.post(f"/admin/corrections/{log_id}/accept", headers=admin, json={"text": text})
+                assert accepted.status_code == 200, accepted.text
             queue = client.get("/admin/corrections", headers=admin, params={"user": "ann", "status": "accepted"})
             assert queue.json()["total"] == len(CORRECTED)
             assert all(item["image_url"] for item in queue.json()["items"])

@@ -123,24 +123,36 @@ def admin_corrections(
     return CorrectionPage(total=total, page=page, page_size=page_size, pages=pages(total, page_size), items=items)
 
 
-def _review(rt: Runtime, account: Account, log_id: str, status: str) -> CorrectionItem:
+class ReviewRequest(BaseModel):
+    """The text of the correction the admin decides on, as they saw it (409 if it has changed since)."""
+
+    text: Annotated[str, Field(max_length=64)]
+
+
+def _review(rt: Runtime, account: Account, log_id: str, status: str, seen: ReviewRequest) -> CorrectionItem:
     """Set a correction's review status and answer the updated item."""
     rt.ensure_schema()
     with rt.sessions() as session:
-        return CorrectionItem(**correction_item(*review(session, account, log_id, status)))
+        return CorrectionItem(**correction_item(*review(session, account, log_id, status, seen.text)))
 
 
 @router.post("/admin/corrections/{log_id}/accept")
 def accept_correction(
-    log_id: str, account: Annotated[Account, Depends(admin)], rt: Annotated[Runtime, Depends(runtime)]
+    log_id: str,
+    seen: ReviewRequest,
+    account: Annotated[Account, Depends(admin)],
+    rt: Annotated[Runtime, Depends(runtime)],
 ) -> CorrectionItem:
-    """Accept a correction: with its image kept, it becomes training data at the next export."""
-    return _review(rt, account, log_id, CORRECTION_ACCEPTED)
+    """Accept the correction reading ``text``: with its image kept, it becomes training data at the next export."""
+    return _review(rt, account, log_id, CORRECTION_ACCEPTED, seen)
 
 
 @router.post("/admin/corrections/{log_id}/reject")
 def reject_correction(
-    log_id: str, account: Annotated[Account, Depends(admin)], rt: Annotated[Runtime, Depends(runtime)]
+    log_id: str,
+    seen: ReviewRequest,
+    account: Annotated[Account, Depends(admin)],
+    rt: Annotated[Runtime, Depends(runtime)],
 ) -> CorrectionItem:
-    """Reject a correction: it is kept for the record but never exported."""
-    return _review(rt, account, log_id, CORRECTION_REJECTED)
+    """Reject the correction reading ``text``: it is kept for the record but never exported."""
+    return _review(rt, account, log_id, CORRECTION_REJECTED, seen)

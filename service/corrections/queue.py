@@ -110,16 +110,28 @@ def submit(
     return correction, prediction, created
 
 
-def review(session: Session, admin: Account, log_id: str, status: str) -> tuple[Correction, PredictionLog]:
-    """Accept or reject the correction of ``log_id`` (404 when there is none)."""
+def review(
+    session: Session, admin: Account, log_id: str, status: str, seen_text: str
+) -> tuple[Correction, PredictionLog]:
+    """Accept or reject the correction of ``log_id`` that reads ``seen_text`` (what the admin saw).
+
+    Raises CorrectionError: 404 when there is none, 409 when it reads otherwise now (changed after
+    the admin saw it: nothing is decided). The row is locked while it is checked and decided.
+    """
     found = session.execute(
         select(Correction, PredictionLog)
         .join(PredictionLog, Correction.log_id == PredictionLog.id)
         .where(Correction.log_id == log_id)
+        .with_for_update(of=Correction)
     ).one_or_none()
     if found is None:
         raise CorrectionError(f"no correction of the prediction {log_id!r}", 404)
     correction, prediction = found
+    if correction.text != seen_text.strip():
+        session.rollback()
+        raise CorrectionError(
+            f"the correction now reads {correction.text!r}, not {seen_text!r}: it changed; review it again", 409
+        )
     correction.status = status
     correction.reviewed_by = admin.username
     correction.reviewed_at = utcnow()

@@ -120,13 +120,17 @@ def test_admin_accepts_and_rejects_and_the_share_counts_the_live_ones(server):
 
     with server.client(token) as user:
         assert user.get("/admin/corrections").status_code == 403
-        assert user.post(f"/admin/corrections/{predictions[0]['log_id']}/accept").status_code == 403
+        assert user.post(f"/admin/corrections/{predictions[0]['log_id']}/accept", json={"text": "1"}).status_code == 403
     with server.client(server.admin_token) as admin:
-        accepted = admin.post(f"/admin/corrections/{predictions[0]['log_id']}/accept")
+        accepted = admin.post(f"/admin/corrections/{predictions[0]['log_id']}/accept", json={"text": "1"})
         assert accepted.status_code == 200, accepted.text
         assert (accepted.json()["status"], accepted.json()["reviewed_by"]) == ("accepted", "admin")
-        assert admin.post(f"/admin/corrections/{predictions[1]['log_id']}/reject").json()["status"] == "rejected"
-        assert admin.post(f"/admin/corrections/{predictions[3]['log_id']}/accept").status_code == 404
+        rejected = admin.post(f"/admin/corrections/{predictions[1]['log_id']}/reject", json={"text": "2"})
+        assert rejected.json()["status"] == "rejected"
+        unknown = admin.post(f"/admin/corrections/{predictions[3]['log_id']}/accept", json={"text": "4"})
+        assert unknown.status_code == 404
+        blind = admin.post(f"/admin/corrections/{predictions[2]['log_id']}/accept")
+        assert blind.status_code == 422  # a decision names the text it approves
 
         def listed(**params) -> list[str]:
             page = admin.get("/admin/corrections", params={"user": username, **params})
@@ -194,9 +198,9 @@ def test_accepted_corrections_export_as_a_labelled_folder_twice_identical(server
         assert correct(server, token, prediction["log_id"], label).status_code == 201
         texts[hashlib.sha256(data).hexdigest()] = (prediction["log_id"], label)
     with server.client(server.admin_token) as admin:
-        for number, (log_id, _) in enumerate(sorted(texts.values())):
+        for number, (log_id, label) in enumerate(sorted(texts.values())):
             verdict = "reject" if number == 0 else "accept"
-            assert admin.post(f"/admin/corrections/{log_id}/{verdict}").status_code == 200
+            assert admin.post(f"/admin/corrections/{log_id}/{verdict}", json={"text": label}).status_code == 200
         accepted = admin.get("/admin/corrections", params={"status": "accepted", "page_size": 500}).json()["total"]
 
     first, second = tmp_path / "first", tmp_path / "second"
@@ -212,3 +216,23 @@ def test_accepted_corrections_export_as_a_labelled_folder_twice_identical(server
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
     assert all((first / name).read_bytes() == (second / name).read_bytes() for name in files)
+
+
+def test_a_correction_changed_after_the_admin_saw_it_is_not_decided(server):
+    _, token = server.new_user()
+    prediction = predict(server, token, unique_png(40)[1])
+    log_id = prediction["log_id"]
+    assert correct(server, token, log_id, "12").status_code == 201
+    with server.client(server.admin_token) as admin:
+        queue = admin.get("/admin/corrections").json()["items"]
+        seen = [item["corrected_text"] for item in queue if item["log_id"] == log_id]
+        assert seen == ["12"]
+        assert correct(server, token, log_id, "99").status_code == 200  # the user changes it meanwhile
+        for verdict in ("accept", "reject"):
+            stale = admin.post(f"/admin/corrections/{log_id}/{verdict}", json={"text": "12"})
+            assert stale.status_code == 409, stale.text
+            assert "'99'" in stale.json()["error"]
+        listed = admin.get("/admin/corrections", params={"status": "pending"}).json()["items"]
+        assert [item["corrected_text"] for item in listed if item["log_id"] == log_id] == ["99"]
+        current = admin.post(f"/admin/corrections/{log_id}/accept", json={"text": "99"})
+        assert current.status_code == 200 and current.json()["status"] == "accepted"

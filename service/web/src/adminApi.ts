@@ -232,10 +232,16 @@ export function fetchCorrections(query: CorrectionQuery, token: string): Promise
 }
 
 /** Accept a correction (its image and text go into the next training data) or reject it. */
-export function reviewCorrection(logId: string, verdict: "accept" | "reject", token: string): Promise<CorrectionItem> {
+export function reviewCorrection(
+  logId: string,
+  verdict: "accept" | "reject",
+  seenText: string,
+  token: string,
+): Promise<CorrectionItem> {
   return call<CorrectionItem>(`/admin/corrections/${encodeURIComponent(logId)}/${verdict}`, {
     method: "POST",
     token,
+    json: { text: seenText }, // what the admin saw: a correction changed since answers 409
     context: verdict === "accept" ? "Accepting the correction" : "Rejecting the correction",
   });
 }

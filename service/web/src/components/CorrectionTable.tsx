@@ -13,7 +13,8 @@ interface CorrectionTableProps {
   token: string;
   /** Log ids whose review is being sent. */
   sending: ReadonlySet<string>;
-  onReview(logId: string, verdict: Verdict): void;
+  /** `text`: the corrected text the admin saw and decides on. */
+  onReview(logId: string, verdict: Verdict, text: string): void;
 }
 
 const HEADINGS = ["Image", "Read as", "Corrected to", "By", "When", "Model", "Status", "Review"];
@@ -87,7 +88,7 @@ export function CorrectionTable({ rows, token, sending, onReview }: CorrectionTa
                       type="button"
                       data-testid="accept-correction"
                       disabled={busy || row.status === "accepted"}
-                      onClick={() => onReview(row.log_id, "accept")}
+                      onClick={() => onReview(row.log_id, "accept", row.corrected_text)}
                       aria-label={`Accept ${row.corrected_text}`}
                       className={`${REVIEW_BUTTON} border-emerald-300 bg-emerald-50 text-emerald-900 hover:bg-emerald-100`}
                     >
@@ -97,7 +98,7 @@ export function CorrectionTable({ rows, token, sending, onReview }: CorrectionTa
                       type="button"
                       data-testid="reject-correction"
                       disabled={busy || row.status === "rejected"}
-                      onClick={() => onReview(row.log_id, "reject")}
+                      onClick={() => onReview(row.log_id, "reject", row.corrected_text)}
                       aria-label={`Reject ${row.corrected_text}`}
                       className={`${REVIEW_BUTTON} border-rose-300 bg-rose-50 text-rose-900 hover:bg-rose-100`}
                     >

@@ -1,6 +1,8 @@
 /**
  * The corrections people sent, to review: filtered by status (pending first), a page at a time.
  * Accepting or rejecting a row updates it in place; the parent hears of it to refresh the figures.
+ * A decision names the text the admin saw: if the person changed it meanwhile, the server answers
+ * 409, the error says so and the page is fetched again to show the new text.
  */
 import { useCallback, useEffect, useState } from "react";
 import {
@@ -10,6 +12,7 @@ import {
   type CorrectionPage,
   type CorrectionStatus,
 } from "../adminApi";
+import { ApiError } from "../api";
 import { CorrectionTable, type Verdict } from "./CorrectionTable";
 import { Pager } from "./Pager";
 
@@ -29,6 +32,7 @@ export function CorrectionsQueue({ token, reload, onError, onReviewed }: Correct
   const [answer, setAnswer] = useState<CorrectionPage | null>(null);
   const [loading, setLoading] = useState(false);
   const [sending, setSending] = useState<ReadonlySet<string>>(new Set());
+  const [stale, setStale] = useState(0);
 
   useEffect(() => {
     let live = true;
@@ -46,19 +50,20 @@ export function CorrectionsQueue({ token, reload, onError, onReviewed }: Correct
     return () => {
       live = false;
     };
-  }, [status, page, token, reload, onError]);
+  }, [status, page, token, reload, stale, onError]);
 
   const review = useCallback(
-    async (logId: string, verdict: Verdict) => {
+    async (logId: string, verdict: Verdict, text: string) => {
       setSending((old) => new Set(old).add(logId));
       try {
-        const updated = await reviewCorrection(logId, verdict, token);
+        const updated = await reviewCorrection(logId, verdict, text, token);
         setAnswer(
           (old) => old && { ...old, items: old.items.map((item) => (item.log_id === updated.log_id ? updated : item)) },
         );
         onReviewed();
       } catch (caught) {
         onError(caught);
+        if (caught instanceof ApiError && caught.status === 409) setStale((count) => count + 1);
       } finally {
         setSending((old) => {
           const next = new Set(old);
