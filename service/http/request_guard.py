@@ -10,6 +10,10 @@ to the application, whose route parses it as usual. While the log spool
 is at its cap, prediction routes answer 503 before reading anything. What it refuses on a
 prediction route is logged as a rejected prediction, like any other bad input; ``/preview`` and
 ``/auth/*`` are checked the same way but never logged.
+
+Every other request with a body (``/corrections``, the admin and task routes, anything else) may
+send at most ``OTHER_BODY_LIMIT`` bytes: a larger declared length is refused at once, a body sent
+without one is read up to the limit and refused there (413), so no route reads an unbounded body.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ TASK = "task"
 AUTH = "auth"
 MULTIPART_OVERHEAD = 64 * 1024
 AUTH_BODY_LIMIT = 4 * 1024
+OTHER_BODY_LIMIT = 64 * 1024  # every route not in ROUTES: small JSON bodies at most
 SPOOL_FULL = (
     "the prediction log is full: its rows cannot reach the database right now, so no prediction is taken; "
     "try again later"
@@ -131,7 +136,7 @@ class RequestGuard:
         """Check the request, then pass it on with its body replayed, or answer 400/413/415."""
         rule = ROUTES.get(scope.get("path", "")) if scope["type"] == "http" and scope.get("method") == "POST" else None
         if rule is None:
-            await self.app(scope, receive, send)
+            await self._bounded(scope, receive, send)
             return
         try:
             runtime = current()
@@ -156,6 +161,32 @@ class RequestGuard:
         row = log_row(context, runtime.model_version, error=message, image_bytes=nbytes)
         await runtime.logbook.record_async([row])
         await send_error(send, status, message, log_id=context.log_id)
+
+    async def _bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass on a request of an unguarded route whose body is at most ``OTHER_BODY_LIMIT`` bytes, else 413."""
+        if scope["type"] != "http" or not _has_body(scope):
+            await self.app(scope, receive, send)
+            return
+        declared = content_length(scope)
+        too_large = f"the request body is larger than this route takes ({OTHER_BODY_LIMIT:,} bytes)"
+        if declared is not None and declared > OTHER_BODY_LIMIT:
+            await send_error(send, 413, too_large)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > OTHER_BODY_LIMIT:
+                await send_error(send, 413, too_large)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(b"".join(chunks), receive), send)
 
     async def _admit(
         self, scope: Scope, receive: Receive, settings: Settings, rule: Rule
@@ -210,6 +241,16 @@ class RequestGuard:
         if problem is not None:
             return b"", (400, problem, len(body))
         return body, None
+
+
+def _has_body(scope: Scope) -> bool:
+    """Whether the request declares a body (a non-zero ``Content-Length``, or a chunked transfer)."""
+    for key, value in scope.get("headers", []):
+        if key == b"content-length" and value.strip() not in (b"", b"0"):
+            return True
+        if key == b"transfer-encoding" and b"chunked" in value.lower():
+            return True
+    return False
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
