@@ -23,6 +23,7 @@ result, or 4xx ``{"error": ..., "log_id": ...}`` for bad input (503 when the mod
 from __future__ import annotations
 
 import gc
+import os
 from pathlib import Path
 
 import bentoml
@@ -59,6 +60,8 @@ def preflight() -> None:
 
 
 preflight()
+# uvicorn (in every worker BentoML starts after this import) believes forwarded headers only from these.
+os.environ["FORWARDED_ALLOW_IPS"] = config.trusted_proxies()
 
 
 @bentoml.asgi_app(app, path="/")

@@ -10,6 +10,7 @@ password. Secrets that were ever published in this repository are refused in bot
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -54,6 +55,7 @@ ENV_VARS = (
     "DIGITIFY_IMAGE_STORE",
     "DIGITIFY_IMAGE_RETENTION_DAYS",
     "DIGITIFY_TRACING",
+    "DIGITIFY_TRUSTED_PROXIES",
 )
 
 
@@ -114,6 +116,24 @@ def tracing(environ: Mapping[str, str] | None = None) -> dict[str, list[str]]:
     return {} if _bool(environ, "DIGITIFY_TRACING", False) else {"excluded_urls": [EVERY_PATH]}
 
 
+def trusted_proxies(environ: Mapping[str, str] | None = None) -> str:
+    """Return the proxies whose ``X-Forwarded-For`` and ``-Proto`` headers are believed (needed before workers start).
+
+    ``DIGITIFY_TRUSTED_PROXIES``: comma-separated addresses or networks (``10.0.0.5,10.1.0.0/16``),
+    none by default: a client's own forwarded header never decides its address, so it cannot
+    pick its per-address limits. The service hands the list to uvicorn (``FORWARDED_ALLOW_IPS``).
+    Raises ConfigError naming an entry that is not an address or network.
+    """
+    environ = os.environ if environ is None else environ
+    entries = [entry.strip() for entry in environ.get("DIGITIFY_TRUSTED_PROXIES", "").split(",") if entry.strip()]
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"DIGITIFY_TRUSTED_PROXIES: {entry!r} is not an IP address or network") from exc
+    return ",".join(entries)
+
+
 def environment(environ: Mapping[str, str] | None = None) -> str:
     """Return the mode, ``development`` or ``production`` (needed by middleware built before full settings)."""
     environ = os.environ if environ is None else environ
@@ -161,6 +181,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     jwt_secret = environ.get("DIGITIFY_JWT_SECRET") or ""
     _check_not_public(jwt_secret, admin_password)
     database_url = environ.get("DATABASE_URL") or default_database_url()
+    trusted_proxies(environ)  # a bad entry is named before anything starts
     settings = Settings(
         env=env,
         jwt_secret=jwt_secret,

@@ -1,8 +1,10 @@
 """ASGI middleware: in development mode the service answers only clients on this machine.
 
 Development mode runs without any set-up, so it must not be reachable from the network: every
-request from a non-loopback address gets a 403 that says how to serve others (production mode).
-``./scripts/run.sh`` also binds 127.0.0.1 unless told otherwise.
+request from a non-loopback address gets a 403 that says how to serve others (production mode),
+and so does a request a proxy forwarded (``X-Forwarded-For`` or ``Forwarded``): it comes from
+elsewhere, whatever the proxy's own address. ``./scripts/run.sh`` also binds 127.0.0.1 unless told
+otherwise.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ REFUSAL = (
     "this Digitify server runs in development mode and answers only this machine; "
     "set DIGITIFY_ENV=production with a real DIGITIFY_JWT_SECRET to serve other machines"
 )
+
+
+FORWARDING_HEADERS = frozenset({b"x-forwarded-for", b"forwarded"})
 
 
 def is_loopback(host: str | None) -> bool:
@@ -43,7 +48,8 @@ class LoopbackGuard:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        if is_loopback(client[0] if client else None):
+        forwarded = any(key in FORWARDING_HEADERS for key, _ in scope.get("headers", []))
+        if is_loopback(client[0] if client else None) and not forwarded:
             await self.app(scope, receive, send)
             return
         if scope["type"] == "http":

@@ -157,8 +157,11 @@ def prepare_model_store(root: Path, model_file: Path | None = None) -> dict[str,
 class ServiceProcess:
     """``bentoml serve`` in a subprocess (its own process group), with its log in a file."""
 
-    def __init__(self, env: dict[str, str], cwd: Path, target: str = "service.service:Digitify") -> None:
+    def __init__(
+        self, env: dict[str, str], cwd: Path, target: str = "service.service:Digitify", host: str = "127.0.0.1"
+    ) -> None:
         self.port = free_port()
+        self.host = host
         self.url = f"http://127.0.0.1:{self.port}"
         self.cwd = cwd
         self.log_path = cwd / f"serve-{self.port}.log"
@@ -171,7 +174,7 @@ class ServiceProcess:
         bentoml = str(Path(sys.executable).with_name("bentoml"))
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [bentoml, "serve", self.target, "--host", "127.0.0.1", "--port", str(self.port)],
+                [bentoml, "serve", self.target, "--host", self.host, "--port", str(self.port)],
                 cwd=self.cwd,
                 env=self.env,
                 stdout=log,

@@ -12,6 +12,7 @@ from service.core.config import (
     load_settings,
     model_tag,
     tracing,
+    trusted_proxies,
 )
 from service.core.dev_secrets import FILE_NAME
 
@@ -141,3 +142,10 @@ def test_one_inference_process_per_core_at_most_four(cores, processes, monkeypat
     monkeypatch.chdir(tmp_path)
     assert load_settings({}).inference_processes == processes
     assert load_settings({"DIGITIFY_INFERENCE_PROCESSES": "3"}).inference_processes == 3
+
+
+def test_trusted_proxies_are_checked_and_none_by_default():
+    assert trusted_proxies({}) == ""
+    assert trusted_proxies({"DIGITIFY_TRUSTED_PROXIES": " 10.0.0.5, 10.1.0.0/16 "}) == "10.0.0.5,10.1.0.0/16"
+    with pytest.raises(ConfigError, match="'\\*' is not an IP address or network"):
+        trusted_proxies({"DIGITIFY_TRUSTED_PROXIES": "10.0.0.5,*"})

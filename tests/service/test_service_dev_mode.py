@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import stat
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -83,7 +84,9 @@ async def _passthrough(scope, receive, send) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": []})
 
 
-async def _status_for(guard: LoopbackGuard, client: tuple[str, int] | None) -> int:
+async def _status_for(
+    guard: LoopbackGuard, client: tuple[str, int] | None, headers: list[tuple[bytes, bytes]] | None = None
+) -> int:
     """Send one request through ``guard`` from ``client``; return the answer's status."""
     statuses: list[int] = []
 
@@ -94,7 +97,7 @@ async def _status_for(guard: LoopbackGuard, client: tuple[str, int] | None) -> i
     async def receive():
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    await guard({"type": "http", "path": "/readyz", "client": client, "headers": []}, receive, send)
+    await guard({"type": "http", "path": "/readyz", "client": client, "headers": headers or []}, receive, send)
     return statuses[0]
 
 
@@ -113,6 +116,37 @@ def test_development_mode_answers_only_this_machine(mode, client, status):
     guard = LoopbackGuard(_passthrough, mode=mode)
     with ThreadPoolExecutor(1) as thread:  # a thread of its own: the browser tests' event loop may hold this one
         assert thread.submit(anyio.run, _status_for, guard, client).result() == status
+
+
+@pytest.mark.parametrize("header", [b"x-forwarded-for", b"forwarded"])
+def test_development_mode_refuses_what_a_proxy_forwarded(header):
+    guard = LoopbackGuard(_passthrough, mode="development")
+    with ThreadPoolExecutor(1) as thread:
+        status = thread.submit(anyio.run, _status_for, guard, ("127.0.0.1", 5000), [(header, b"192.0.2.7")]).result()
+    assert status == 403
+
+
+def this_machines_network_address() -> str:
+    """An address of this machine that is not loopback (the one its default route leaves from)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the route and its source address
+        return probe.getsockname()[0]
+
+
+def test_development_mode_over_the_network_answers_only_this_machine(model_env, tmp_path, bare_environment):
+    """A real server on every interface: loopback is served; its network address and forwarded requests are not."""
+    env = {**model_env, "BENTOML_RESULT_STORE": str(tmp_path / "task_result.db")}
+    process = ServiceProcess(env, cwd=tmp_path, host="0.0.0.0").start()
+    try:
+        assert httpx.get(f"{process.url}/livez", timeout=30).status_code == 200
+        address = this_machines_network_address()
+        assert not address.startswith("127.")
+        remote = httpx.get(f"http://{address}:{process.port}/livez", timeout=30)
+        assert remote.status_code == 403 and "development mode" in remote.json()["error"]
+        forwarded = httpx.get(f"{process.url}/livez", headers={"x-forwarded-for": "192.0.2.7"}, timeout=30)
+        assert forwarded.status_code == 403
+    finally:
+        process.stop()
 
 
 def test_run_script_binds_loopback_unless_told_otherwise():

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from service.accounts.throttle import ADDRESS_BURST, FAILURES_BURST
-from tests.service.harness import ADMIN
+from tests.service.harness import ADMIN, ServiceProcess, service_env
 
 
 def client_from(server, address: str, token: str | None = None) -> httpx.Client:
@@ -116,3 +116,28 @@ def test_a_login_storm_does_not_starve_predictions(server, number_png):
         sent = sum(future.result() for future in storms)
     assert sent >= 40
     assert statistics.median(latencies) < 3.0 and max(latencies) < 6.0, latencies
+
+
+def test_a_forwarded_header_does_not_choose_the_clients_address(model_env, tmp_path):
+    """From 127.0.0.1 (a proxy uvicorn would trust by default), 150 attempts each claiming another address
+    share the one address bucket: no proxy is trusted unless ``DIGITIFY_TRUSTED_PROXIES`` names it.
+
+    A server of its own, since this drains 127.0.0.1's bucket, which the other tests use.
+    """
+    env = service_env(f"sqlite:///{tmp_path / 'log.db'}", tmp_path, model_env)
+    process = ServiceProcess(env, cwd=tmp_path).start()
+    try:
+        with httpx.Client(base_url=process.url, timeout=60) as client:
+            answers = [
+                client.post(
+                    "/auth/register",
+                    json={"username": f"nobody-{i}", "password": "short"},
+                    headers={"x-forwarded-for": f"198.51.100.{i}"},
+                )
+                for i in range(ADDRESS_BURST + 50)
+            ]
+    finally:
+        process.stop()
+    statuses = [answer.status_code for answer in answers]
+    assert statuses.count(429) >= 45, statuses
+    assert all("from your address" in answer.json()["error"] for answer in answers if answer.status_code == 429)
