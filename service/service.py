@@ -34,6 +34,7 @@ from service.api.app import app
 from service.core import config
 from service.core.runtime import Runtime, install
 from service.db.engine import database_identity
+from service.http.admission import BENTOML_MAX_CONCURRENCY, BENTOML_TIMEOUT_S, AdmissionControl
 from service.http.auth_middleware import AuthMiddleware
 from service.http.loopback_guard import LoopbackGuard
 from service.http.request_guard import RequestGuard
@@ -67,7 +68,7 @@ os.environ["FORWARDED_ALLOW_IPS"] = config.trusted_proxies()
 @bentoml.asgi_app(app, path="/")
 @bentoml.service(
     name="digitify",
-    traffic={"timeout": 300, "max_concurrency": 256},
+    traffic={"timeout": BENTOML_TIMEOUT_S, "max_concurrency": BENTOML_MAX_CONCURRENCY},  # backstops: see admission,
     logging={"access": {"enabled": False}},  # every prediction has its row in the prediction log
     tracing=config.tracing(),
 )
@@ -142,6 +143,7 @@ class Digitify:
 
 # BentoML applies these in the order added, the first outermost.
 Digitify.add_asgi_middleware(SecurityHeaders)
+Digitify.add_asgi_middleware(AdmissionControl)
 Digitify.add_asgi_middleware(LoopbackGuard)
 Digitify.add_asgi_middleware(AuthMiddleware)
 Digitify.add_asgi_middleware(TaskGuard)

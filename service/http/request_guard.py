@@ -11,6 +11,10 @@ is at its cap, prediction routes answer 503 before reading anything. What it ref
 prediction route is logged as a rejected prediction, like any other bad input; ``/preview`` and
 ``/auth/*`` are checked the same way but never logged.
 
+A body must keep arriving: a pause of ``BODY_IDLE_S`` between its chunks, or more than
+``BODY_TOTAL_S`` for the whole of it, is answered 408 and the connection closed, so slow
+clients cannot hold requests open.
+
 Every other request with a body (``/corrections``, the admin and task routes, anything else) may
 send at most ``OTHER_BODY_LIMIT`` bytes: a larger declared length is refused at once, a body sent
 without one is read up to the limit and refused there (413), so no route reads an unbounded body.
@@ -24,6 +28,8 @@ import uuid
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
+
+import anyio
 
 from service.core.config import Settings
 from service.core.runtime import RuntimeNotReadyError, current
@@ -41,6 +47,10 @@ AUTH = "auth"
 MULTIPART_OVERHEAD = 64 * 1024
 AUTH_BODY_LIMIT = 4 * 1024
 OTHER_BODY_LIMIT = 64 * 1024  # every route not in ROUTES: small JSON bodies at most
+BODY_IDLE_S = 10.0
+BODY_TOTAL_S = 60.0
+TOO_SLOW = "the request body arrived too slowly"
+CLOSE = {"connection": "close"}  # a refused body may be partly unread: the connection cannot carry another request
 SPOOL_FULL = (
     "the prediction log is full: its rows cannot reach the database right now, so no prediction is taken; "
     "try again later"
@@ -153,14 +163,14 @@ class RequestGuard:
             return
         status, message, nbytes = rejection
         if not rule.logged:
-            await send_error(send, status, message)
+            await send_error(send, status, message, CLOSE)
             return
         account = account_of(scope)
         endpoint = scope["path"].strip("/").removesuffix("/submit")
         context = LogContext(str(uuid.uuid4()), account.username if account is not None else None, endpoint, started)
         row = log_row(context, runtime.model_version, error=message, image_bytes=nbytes)
         await runtime.logbook.record_async([row])
-        await send_error(send, status, message, log_id=context.log_id)
+        await send_error(send, status, message, CLOSE, log_id=context.log_id)
 
     async def _bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass on a request of an unguarded route whose body is at most ``OTHER_BODY_LIMIT`` bytes, else 413."""
@@ -170,18 +180,23 @@ class RequestGuard:
         declared = content_length(scope)
         too_large = f"the request body is larger than this route takes ({OTHER_BODY_LIMIT:,} bytes)"
         if declared is not None and declared > OTHER_BODY_LIMIT:
-            await send_error(send, 413, too_large)
+            await send_error(send, 413, too_large, CLOSE)
             return
         chunks: list[bytes] = []
         size = 0
+        timed = _timed(receive)
         while True:
-            message = await receive()
+            try:
+                message = await timed()
+            except TimeoutError:
+                await send_error(send, 408, TOO_SLOW, CLOSE)
+                return
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > OTHER_BODY_LIMIT:
-                await send_error(send, 413, too_large)
+                await send_error(send, 413, too_large, CLOSE)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -214,9 +229,13 @@ class RequestGuard:
                 return b"", (exc.status, str(exc), declared)
         chunks: list[bytes] = []
         size = 0
+        timed = _timed(receive)
         try:
             while True:
-                message = await receive()
+                try:
+                    message = await timed()
+                except TimeoutError:
+                    return b"", (408, TOO_SLOW, size)
                 if message["type"] == "http.disconnect":
                     return b"", (400, "the client disconnected before sending the whole body", size)
                 chunk = message.get("body", b"")
@@ -241,6 +260,17 @@ class RequestGuard:
         if problem is not None:
             return b"", (400, problem, len(body))
         return body, None
+
+
+def _timed(receive: Receive) -> Receive:
+    """``receive``, raising TimeoutError after ``BODY_IDLE_S`` without a message or ``BODY_TOTAL_S`` in all."""
+    deadline = anyio.current_time() + BODY_TOTAL_S
+
+    async def timed() -> MutableMapping[str, Any]:
+        with anyio.fail_after(min(BODY_IDLE_S, max(0.0, deadline - anyio.current_time()))):
+            return await receive()
+
+    return timed
 
 
 def _has_body(scope: Scope) -> bool:
