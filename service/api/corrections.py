@@ -93,7 +93,7 @@ def correct(
     except CorrectionError as exc:
         if exc.status != 404:
             raise
-    rt.logbook.flush()  # a prediction made a moment ago may still wait in the spool
+    rt.logbook.flush_for_request()  # a prediction made a moment ago may still wait in the spool
     return attempt()
 
 

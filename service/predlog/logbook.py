@@ -111,6 +111,7 @@ class Logbook:
         self.commits = 0  # spool commits of the writer thread
         self._spooled = spool.backlog()  # kept in memory: ``full`` is asked on every prediction
         self._writer: ThreadBatcher[dict[str, Any], None] | None = None
+        self._flushing = threading.Lock()  # one flush at a time in this process
 
     def start_writer(self) -> None:
         """Start the spool writer that ``record_async`` hands rows to (once)."""
@@ -168,7 +169,32 @@ class Logbook:
             self._thread = None
 
     def flush(self) -> int:
-        """Move spooled rows to the database until the spool is empty; return how many moved (or were quarantined)."""
+        """Move spooled rows to the database until the spool is empty; return how many moved (or were quarantined).
+
+        One flush at a time in this process: a second caller waits for the first, then flushes what is left.
+        """
+        with self._flushing:
+            return self._flush()
+
+    def flush_for_request(self, timeout: float = 10.0) -> None:
+        """Bring rows spooled a moment ago into the database for a request that needs one (a correction).
+
+        Requests asking together share one flush: a caller that finds a flush in progress (the
+        flusher's or another request's) waits for it to end instead of starting another. Raises
+        what the flush raises (the database is down); TimeoutError if a flush holds on past ``timeout``.
+        """
+        if self._flushing.acquire(blocking=False):
+            try:
+                self._flush()
+            finally:
+                self._flushing.release()
+            return
+        if not self._flushing.acquire(timeout=timeout):
+            raise TimeoutError("the prediction log is still being flushed")
+        self._flushing.release()
+
+    def _flush(self) -> int:
+        """``flush`` with the flush lock held."""
         moved = 0
         while True:
             batch = self.spool.peek(FLUSH_BATCH)

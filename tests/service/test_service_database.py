@@ -189,6 +189,42 @@ def test_two_flushers_on_one_spool_lose_nothing(database_url, tmp_path):
     engine.dispose()
 
 
+def test_requests_asking_for_a_flush_together_share_one(tmp_path, monkeypatch):
+    """Each correction of an unknown log id asks for a flush: concurrent ones must not each flush the same rows."""
+    import threading
+
+    import service.predlog.logbook as logbook_module
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'log.db'}")
+    migrate(engine)
+    logbook = Logbook(Spool(tmp_path / "spool.db"), engine, lambda: None)
+    logbook.record([log_row() for _ in range(3000)])
+    inserted = []
+    insert = logbook_module.insert_ignoring_duplicates
+
+    def counting_insert(target, rows):
+        inserted.append(len(rows))
+        insert(target, rows)
+
+    monkeypatch.setattr(logbook_module, "insert_ignoring_duplicates", counting_insert)
+    start = threading.Barrier(8)
+
+    def ask():
+        start.wait()
+        logbook.flush_for_request()
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(inserted) == 3000  # every row inserted once, not once per request
+    assert logbook.spool.count() == 0
+    with engine.connect() as connection:
+        assert len(list(connection.scalars(select(PredictionLog.id)))) == 3000
+    engine.dispose()
+
+
 def test_concurrent_records_share_spool_commits_and_each_learns_its_outcome(tmp_path):
     """Group commit: callers that wait behind a commit are written together; a failed commit fails each of them.
 
@@ -196,6 +232,7 @@ def test_concurrent_records_share_spool_commits_and_each_learns_its_outcome(tmp_
     """
     import asyncio
     import time
+    from concurrent.futures import ThreadPoolExecutor
 
     class SlowDisk(Spool):
         """A real spool whose commits take 50 ms (a slow disk), and fail while ``broken`` is set."""
@@ -223,13 +260,18 @@ def test_concurrent_records_share_spool_commits_and_each_learns_its_outcome(tmp_
 
         return await asyncio.gather(*(record_one(batch) for batch in batches))
 
+    def run(batches):
+        """Run the callers on an event loop of their own (the browser tests may hold this thread's loop)."""
+        with ThreadPoolExecutor(1) as thread:
+            return thread.submit(asyncio.run, record_each(batches)).result()
+
     try:
-        assert asyncio.run(record_each([[row] for row in rows])) == ["ok"] * len(rows)
+        assert run([[row] for row in rows]) == ["ok"] * len(rows)
         assert sorted(row["id"] for _, row in spool.peek(100)) == sorted(row["id"] for row in rows)
         assert logbook.commits < len(rows)
 
         spool.broken = True
-        outcomes = asyncio.run(record_each([[log_row()] for _ in range(8)]))
+        outcomes = run([[log_row()] for _ in range(8)])
         assert outcomes == ["disk full"] * 8
         assert spool.count() == len(rows)
     finally:
