@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -138,6 +139,23 @@ class UserStore:
             user.token_version += 1
         return "updated"
 
+    def set_active(self, username: str, active: bool) -> Account | None:
+        """Enable or disable an account; disabling revokes every token issued before. None if there is no such user."""
+        with self.sessions.begin() as session:
+            user = _find(session, username)
+            if user is None:
+                return None
+            if user.is_active and not active:
+                user.token_version += 1
+            user.is_active = active
+            return _account(user)
+
+    def list_accounts(self, limit: int = 1000) -> list[tuple[Account, datetime]]:
+        """Every account (at most ``limit``) with when it was made, by name."""
+        with self.sessions() as session:
+            users = session.scalars(select(User).order_by(User.username).limit(limit)).all()
+            return [(_account(user), user.created_at) for user in users]
+
     def set_password(self, username: str, password: str) -> bool:
         """Replace a user's password and revoke the tokens issued before; False if there is no such user."""
         new_hash = hash_password(check_password(password))
@@ -150,8 +168,16 @@ class UserStore:
             return True
 
 
+MAX_STALE_SECONDS = 300.0  # how long a cached account may stand in for the database while it is down
+
+
 class UserDirectory:
-    """A thread-safe, time-limited cache of accounts in front of a UserStore."""
+    """A thread-safe, time-limited cache of accounts in front of a UserStore.
+
+    While the database is unreachable, an entry loaded less than ``MAX_STALE_SECONDS`` ago still
+    answers (signed-in users keep predicting through an outage); an older one does not, so an
+    account disabled during a long outage is not honoured for ever.
+    """
 
     def __init__(self, store: UserStore, ttl: float) -> None:
         self.store = store
@@ -181,8 +207,9 @@ class UserDirectory:
             loaded = self.store.get(username)
         except SQLAlchemyError as exc:
             with self._lock:
-                if username in self._entries:
-                    return self._entries[username][1]
+                entry = self._entries.get(username)
+            if entry is not None and time.monotonic() - entry[0] < MAX_STALE_SECONDS:
+                return entry[1]
             raise UserStoreUnavailableError("the account database is unavailable") from exc
         with self._lock:
             self._entries[username] = (time.monotonic(), loaded)

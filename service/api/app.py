@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.accounts.throttle import ThrottledError
-from service.api import accounts, admin, corrections, web
+from service.api import accounts, admin, corrections, users, web
 from service.core.config import web_dir
 from service.core.runtime import RuntimeNotReadyError
 from service.corrections.queue import CorrectionError
@@ -25,6 +25,7 @@ app = FastAPI(title="Digitify accounts and admin", docs_url=None, redoc_url=None
 app.include_router(accounts.router)
 app.include_router(corrections.router)
 app.include_router(admin.router)
+app.include_router(users.router)
 app.include_router(web.router)
 
 

@@ -8,6 +8,7 @@ import json
 import re
 import time
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from tests.e2e.handwriting import FORTY_TWO, FOUR, render_strokes
@@ -160,7 +161,8 @@ def test_drop_and_paste_a_picture(web: WebPage) -> None:
 def test_admin_sees_the_new_log_row(web: WebPage, screenshots: Screenshots) -> None:
     page = web.page
     page.goto(web.service.url + "/")
-    register_in_page(page, unique("logged"), "a-good-password")
+    username = unique("logged")
+    register_in_page(page, username, "a-good-password")
     draw_with_mouse(page, FORTY_TWO)
     page.get_by_test_id("predict").click()
     log_id = page.get_by_test_id("log-id").get_attribute("data-log-id")
@@ -179,6 +181,15 @@ def test_admin_sees_the_new_log_row(web: WebPage, screenshots: Screenshots) -> N
     page.get_by_role("button", name="Reset").click()
     expect(page.locator(f'[data-testid="log-row"][data-log-id="{log_id}"]')).to_be_visible()
     screenshots.take(page, "dashboard.png", full_page=True)
+
+    account = page.get_by_test_id("user-row").filter(has_text=username)  # disable a hostile user
+    account.get_by_test_id("toggle-user").click()
+    expect(account.get_by_test_id("user-status")).to_have_text("disabled")
+    credentials = {"username": username, "password": "a-good-password"}
+    assert httpx.post(web.service.url + "/auth/login", json=credentials, timeout=30).status_code == 401
+    account.get_by_test_id("toggle-user").click()
+    expect(account.get_by_test_id("user-status")).to_have_text("enabled")
+    assert httpx.post(web.service.url + "/auth/login", json=credentials, timeout=30).status_code == 200
     assert web.console.errors == []
 
 

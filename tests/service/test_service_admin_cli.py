@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from service.accounts.users import UserStore
-from service.db.engine import make_engine, session_factory
+from service.db.engine import make_engine, migrate, session_factory
 from tests.service.harness import REPO, run_python
 
 
@@ -52,4 +52,22 @@ def test_create_user_makes_an_ordinary_account_once(database_url):
     engine = make_engine(database_url)
     account = UserStore(session_factory(engine)).authenticate("clerk", "user-password-1")
     assert account is not None and not account.is_admin
+    engine.dispose()
+
+
+def test_reset_password_changes_only_the_password_and_disable_stops_logins(database_url):
+    engine = make_engine(database_url)
+    migrate(engine)
+    users = UserStore(session_factory(engine))
+    users.create("worker", "first-password-1")
+    env = {"DATABASE_URL": database_url, "DIGITIFY_USER_PASSWORD": "second-password-2"}
+    assert "password reset" in run_python(["-m", "service.admin", "reset-password", "worker"], env, cwd=REPO)
+    account = users.authenticate("worker", "second-password-2")
+    assert account is not None and not account.is_admin  # not promoted
+    assert "disabled" in run_python(["-m", "service.admin", "disable", "worker"], env, cwd=REPO)
+    assert users.authenticate("worker", "second-password-2") is None
+    assert "enabled" in run_python(["-m", "service.admin", "enable", "worker"], env, cwd=REPO)
+    assert users.authenticate("worker", "second-password-2") is not None
+    with pytest.raises(RuntimeError, match="no account is called 'ghost'"):
+        run_python(["-m", "service.admin", "disable", "ghost"], env, cwd=REPO)
     engine.dispose()

@@ -117,3 +117,32 @@ def test_credential_rules():
             check_username(bad)
     with pytest.raises(CredentialsFormatError):
         check_password("short")
+
+
+def test_a_cached_account_stands_in_for_the_database_only_so_long(monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    import service.accounts.users as users_module
+    from service.accounts.users import Account, UserDirectory, UserStoreUnavailableError
+
+    class FlakyStore:
+        """Answers once, then the database is down."""
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def get(self, username: str) -> Account:
+            self.calls += 1
+            if self.calls > 1:
+                raise OperationalError("select", {}, Exception("down"))
+            return Account(username=username, role="user", is_active=True)
+
+    clock = [1000.0]
+    monkeypatch.setattr(users_module.time, "monotonic", lambda: clock[0])
+    directory = UserDirectory(FlakyStore(), ttl=10)
+    assert directory.lookup("ada").username == "ada"
+    clock[0] += 60  # stale, database down: the cached account still answers
+    assert directory.lookup("ada").username == "ada"
+    clock[0] += users_module.MAX_STALE_SECONDS  # too old to stand in any longer
+    with pytest.raises(UserStoreUnavailableError):
+        directory.lookup("ada")

@@ -107,7 +107,7 @@ export function App() {
         {!session ? (
           <LoginPage notice={notice} onLoggedIn={onLoggedIn} />
         ) : route === "admin" ? (
-          <DashboardPage token={session.token} onAuthError={onAuthError} />
+          <DashboardPage token={session.token} username={session.username} onAuthError={onAuthError} />
         ) : (
           <RecognizePage token={session.token} onAuthError={onAuthError} />
         )}

@@ -1,7 +1,7 @@
 /**
- * The admin routes (`GET /admin/logs`, `GET /admin/stats`, the corrections queue and the stored
- * images, see service/api/admin.py and service/api/corrections.py) and the shapes the dashboard
- * reads from them.
+ * The admin routes (`GET /admin/logs`, `GET /admin/stats`, the corrections queue, the stored
+ * images and the accounts, see service/api/admin.py, service/api/corrections.py and
+ * service/api/users.py) and the shapes the dashboard reads from them.
  */
 import { call, fetchBlob } from "./api";
 
@@ -249,4 +249,25 @@ export function reviewCorrection(
 /** A stored image (`image_url` of a log row or a correction), fetched with the admin's token. */
 export function fetchStoredImage(url: string, token: string): Promise<Blob> {
   return fetchBlob(url, token, "Loading the image");
+}
+
+/** An account as admins see it (`GET /admin/users`). */
+export interface UserItem {
+  username: string;
+  role: string;
+  is_active: boolean;
+  created_at: string | null;
+}
+
+export function fetchUsers(token: string): Promise<{ items: UserItem[] }> {
+  return call<{ items: UserItem[] }>("/admin/users", { token, context: "Loading the accounts" });
+}
+
+/** Disable an account (its tokens stop working at once) or enable it again. */
+export function setUserActive(username: string, active: boolean, token: string): Promise<UserItem> {
+  return call<UserItem>(`/admin/users/${encodeURIComponent(username)}/${active ? "enable" : "disable"}`, {
+    method: "POST",
+    token,
+    context: active ? "Enabling the account" : "Disabling the account",
+  });
 }

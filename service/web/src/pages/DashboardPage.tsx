@@ -1,6 +1,7 @@
 /**
- * The admin dashboard: the corrections to review, analytics, and the prediction log (filters,
- * sorting, pagination). A plain user who opens it sees the service's "admins only" refusal.
+ * The admin dashboard: the corrections to review, analytics, the prediction log (filters,
+ * sorting, pagination) and the accounts (disable or enable one). A plain user who opens it sees
+ * the service's "admins only" refusal.
  */
 import { useCallback, useEffect, useState } from "react";
 import {
@@ -22,15 +23,18 @@ import { LogFilterForm } from "../components/LogFilterForm";
 import { LogTable } from "../components/LogTable";
 import { Pager } from "../components/Pager";
 import { StatsPanel } from "../components/StatsPanel";
+import { UsersPanel } from "../components/UsersPanel";
 
 interface DashboardPageProps {
   token: string;
+  /** The signed-in admin's name. */
+  username: string;
   onAuthError(error: ApiError): void;
 }
 
 const PAGE_SIZE = 20;
 
-export function DashboardPage({ token, onAuthError }: DashboardPageProps) {
+export function DashboardPage({ token, username, onAuthError }: DashboardPageProps) {
   const [filters, setFilters] = useState<LogFilters>(EMPTY_FILTERS);
   const [sort, setSort] = useState<SortKey>("created_at");
   const [descending, setDescending] = useState(true);
@@ -162,6 +166,7 @@ export function DashboardPage({ token, onAuthError }: DashboardPageProps) {
           testIds={{ range: "log-range", previous: "page-previous", next: "page-next" }}
         />
       </section>
+      <UsersPanel token={token} self={username} reload={reload} onError={fail} />
     </div>
   );
 }
