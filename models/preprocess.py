@@ -24,7 +24,7 @@ MARGIN_FRACTION = 0.12
 MIN_CONTRAST = 0.12
 INK_THRESHOLD = 0.12
 CROP_LEVEL = 0.15  # a row or column is part of the number once a pixel in it reaches this (faint strokes too)
-MAX_PIXELS = 40_000_000
+MAX_PIXELS = 16_000_000  # a 12-megapixel phone photo or an A4 page at 400 dpi; checked before decoding
 BACKGROUND_MAP_MIN_SIDE = 96
 
 ImageSource = Image.Image | bytes | bytearray | np.ndarray | str | Path
