@@ -52,7 +52,13 @@ class Runtime:
         self.auth_throttle = AuthThrottle()
         self.tokens = VerifiedTokens(settings.jwt_secret)
         self.images = ImageStore(settings.image_store)
-        self.retention = RetentionSweeper(self.images, self.sessions, settings.image_retention_days, self.ensure_schema)
+        self.retention = RetentionSweeper(
+            self.images,
+            self.sessions,
+            settings.image_retention_days,
+            self.ensure_schema,
+            spooled=lambda: self.logbook.status().spooled_rows,
+        )
         self.web = web_folder(settings.web_dir)
         self._schema_ready = False
         self._schema_lock = threading.Lock()

@@ -4,11 +4,17 @@ Images are stored exactly as uploaded, addressed by the SHA-256 of their bytes
 (``<root>/<first two hex digits>/<sha256>``): the same image uploaded twice is stored once. The root
 is a local folder or any fsspec URL (``s3://bucket/prefix``, ``gs://...``, ``memory://...``); the
 store hands out each image's full URI, which is what a correction records and what the export reads.
+
+In a local store an image is written to a temporary file, synced, renamed into place and its
+folder synced: after a power cut it is there whole or not at all. Keeping an image that is already
+there marks it as kept again (its modification time), so a retention sweep that decided to forget
+it a moment before leaves it (``delete(..., unless_kept_since=...)``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import uuid
 from collections.abc import Iterable
@@ -43,14 +49,9 @@ class ImageStore:
     def put(self, sha256: str, data: bytes) -> None:
         """Store an image's bytes unless they are already there (a local file appears whole or not at all)."""
         path = self.path(sha256)
-        if self.fs.exists(path):
-            return
         if self.local:
-            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-            partial = f"{path}.{uuid.uuid4().hex}.partial"
-            self.fs.pipe_file(partial, data)
-            self.fs.mv(partial, path)
-        else:
+            _put_local(path, data)
+        elif not self.fs.exists(path):
             self.fs.pipe_file(path, data)
 
     def keep(self, sha256: str, data: bytes) -> bool:
@@ -81,14 +82,41 @@ class ImageStore:
             return []
         return sorted(name for name in (path.rsplit("/", 1)[-1] for path in paths) if SHA256.fullmatch(name))
 
-    def delete(self, hashes: Iterable[str]) -> int:
-        """Remove images (those already gone are skipped); return how many were removed."""
+    def delete(self, hashes: Iterable[str], unless_kept_since: float | None = None) -> int:
+        """Remove images (those already gone are skipped); return how many were removed.
+
+        ``unless_kept_since`` (a Unix time): in a local store, an image kept again since then stays.
+        """
         removed = 0
         for sha256 in hashes:
             path = self.path(sha256)
             try:
+                if self.local and unless_kept_since is not None and os.stat(path).st_mtime >= unless_kept_since:
+                    continue
                 self.fs.rm_file(path)
             except FileNotFoundError:
                 continue
             removed += 1
         return removed
+
+
+def _put_local(path: str, data: bytes) -> None:
+    """Write ``data`` at ``path`` durably and atomically; if it is there already, mark it as kept now."""
+    try:
+        os.utime(path)
+        return
+    except FileNotFoundError:
+        pass
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    partial = f"{path}.{uuid.uuid4().hex}.partial"
+    with open(partial, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(partial, path)
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -3,7 +3,9 @@
 A kept image expires when every prediction that read it is older than ``DIGITIFY_IMAGE_RETENTION_DAYS``
 and no correction of any of those predictions is pending or accepted (those are training data; a
 rejected one is not). An image with no prediction in the database yet (its row still waits in the
-spool) is left alone. The sweeper runs in a daemon thread of each worker, at start-up and every
+spool) is left alone, and no sweep runs while rows wait in the spool at all: a fresh prediction of
+an old image may be among them. An image kept again after the sweep began is not deleted (local
+stores). The sweeper runs in a daemon thread of each worker, at start-up and every
 ``SWEEP_SECONDS``; it asks the database only about the images the store holds, so its work grows with
 what is kept, not with the length of the log.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -49,13 +52,14 @@ def expired_images(session: Session, cutoff: datetime, kept: Sequence[str]) -> l
 
 def purge(store: ImageStore, sessions: sessionmaker[Session], days: int) -> int:
     """Delete the kept images expired ``days`` after their last prediction; return how many were removed."""
+    began = time.time()
     cutoff = utcnow() - timedelta(days=days)
     kept = store.hashes()
     if not kept:
         return 0
     with sessions() as session:
         hashes = expired_images(session, cutoff, kept)
-    removed = store.delete(hashes)
+    removed = store.delete(hashes, unless_kept_since=began)  # kept again meanwhile: a new prediction
     if removed:
         logger.info("image retention: removed %d images last read before %s", removed, cutoff.isoformat())
     return removed
@@ -65,12 +69,18 @@ class RetentionSweeper:
     """A daemon thread that purges expired images now and then; retention 0 days means keep them forever."""
 
     def __init__(
-        self, store: ImageStore, sessions: sessionmaker[Session], days: int, ready: Callable[[], None]
+        self,
+        store: ImageStore,
+        sessions: sessionmaker[Session],
+        days: int,
+        ready: Callable[[], None],
+        spooled: Callable[[], int] = lambda: 0,
     ) -> None:
         self.store = store
         self.sessions = sessions
         self.days = days
         self.ready = ready
+        self.spooled = spooled
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -81,8 +91,11 @@ class RetentionSweeper:
             self._thread.start()
 
     def sweep(self) -> int:
-        """Purge once; return how many images were removed."""
+        """Purge once, unless log rows still wait in the spool (then later); return how many images were removed."""
         self.ready()
+        if self.spooled():
+            logger.info("image retention: log rows wait in the spool; sweeping later")
+            return 0
         return purge(self.store, self.sessions, self.days)
 
     def _run(self) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 import uuid
 from datetime import timedelta
 
@@ -118,3 +120,40 @@ def test_the_sweeper_purges_at_start_and_zero_days_keeps_everything(tmp_path, lo
     assert sweeper.sweep() == 1
     assert not store.exists(sha(b"old"))
     assert RetentionSweeper(ImageStore(str(tmp_path / "never-used")), log_db, 30, lambda: None).sweep() == 0
+
+
+def test_an_image_kept_again_during_a_sweep_is_not_deleted(tmp_path, log_db):
+    store = ImageStore(str(tmp_path / "images"))
+    again, untouched = b"uploaded again", b"not seen since"
+    for data in (again, untouched):
+        store.put(sha(data), data)
+        add_prediction(log_db, data, 40)
+    old = time.time() - 3600
+    for data in (again, untouched):
+        os.utime(store.path(sha(data)), (old, old))
+    began = time.time()
+    store.put(sha(again), again)  # a new prediction of it kept it again after the sweep began
+    assert store.delete([sha(again), sha(untouched)], unless_kept_since=began - 1) == 1
+    assert store.exists(sha(again)) and not store.exists(sha(untouched))
+
+
+def test_no_sweep_while_log_rows_wait_in_the_spool(tmp_path, log_db):
+    store = ImageStore(str(tmp_path / "images"))
+    store.put(sha(b"old"), b"old")
+    add_prediction(log_db, b"old", 400)
+    waiting = [3]
+    sweeper = RetentionSweeper(store, log_db, 30, lambda: None, spooled=lambda: waiting[0])
+    assert sweeper.sweep() == 0 and store.exists(sha(b"old"))  # its fresh prediction may be in the spool
+    waiting[0] = 0
+    assert sweeper.sweep() == 1 and not store.exists(sha(b"old"))
+
+
+def test_a_local_image_is_synced_before_it_appears(tmp_path, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda descriptor: synced.append(descriptor) or real_fsync(descriptor))
+    store = ImageStore(str(tmp_path / "images"))
+    store.put(sha(b"durable"), b"durable")
+    assert len(synced) == 2  # the file, then its folder
+    assert store.get(sha(b"durable")) == b"durable"
+    assert [path.name for path in (tmp_path / "images").rglob("*") if path.is_file()] == [sha(b"durable")]
