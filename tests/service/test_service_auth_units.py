@@ -146,3 +146,34 @@ def test_a_cached_account_stands_in_for_the_database_only_so_long(monkeypatch):
     clock[0] += users_module.MAX_STALE_SECONDS  # too old to stand in any longer
     with pytest.raises(UserStoreUnavailableError):
         directory.lookup("ada")
+
+
+def test_the_seventeenth_waiting_password_hash_is_told_to_come_back():
+    """16 attempts may wait for the hashing thread; one more is refused (503) instead of queueing without end."""
+    import threading
+
+    import anyio
+
+    from service.accounts.throttle import MAX_HASHES_WAITING, AuthThrottle, ThrottledError
+
+    throttle = AuthThrottle()
+    release = threading.Event()
+    outcomes: list[str] = []
+
+    async def attempt() -> None:
+        try:
+            await throttle.hash_off_the_main_pool(release.wait, 30)
+            outcomes.append("hashed")
+        except ThrottledError as exc:
+            outcomes.append(f"{exc.status}")
+
+    async def storm() -> None:
+        async with anyio.create_task_group() as group:
+            for _ in range(1 + MAX_HASHES_WAITING):  # one hashing, sixteen waiting
+                group.start_soon(attempt)
+            await anyio.sleep(0.5)
+            await attempt()  # the seventeenth waiting
+            release.set()
+
+    anyio.run(storm)
+    assert outcomes.count("503") == 1 and outcomes.count("hashed") == 1 + MAX_HASHES_WAITING, outcomes
