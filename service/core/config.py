@@ -54,6 +54,7 @@ ENV_VARS = (
     "DIGITIFY_KEEP_IMAGES",
     "DIGITIFY_IMAGE_STORE",
     "DIGITIFY_IMAGE_RETENTION_DAYS",
+    "DIGITIFY_LOG_RETENTION_DAYS",
     "DIGITIFY_TRACING",
     "DIGITIFY_TRUSTED_PROXIES",
 )
@@ -90,6 +91,7 @@ class Settings:
     keep_images: bool
     image_store: str
     image_retention_days: int
+    log_retention_days: int
 
     @property
     def production(self) -> bool:
@@ -206,7 +208,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         keep_images=_bool(environ, "DIGITIFY_KEEP_IMAGES", False),
         image_store=environ.get("DIGITIFY_IMAGE_STORE") or default_image_store(),
         image_retention_days=_int(environ, "DIGITIFY_IMAGE_RETENTION_DAYS", 30, minimum=0),
+        log_retention_days=_int(environ, "DIGITIFY_LOG_RETENTION_DAYS", 365, minimum=0),
     )
+    _check_retention(settings)
     if production:
         _check_production(settings)
         return settings
@@ -235,6 +239,16 @@ def _check_not_public(jwt_secret: str, admin_password: str | None) -> None:
         raise ConfigError("DIGITIFY_JWT_SECRET is a published development default: anyone could sign tokens")
     if admin_password in PUBLIC_PASSWORDS:
         raise ConfigError("DIGITIFY_ADMIN_PASSWORD is a published development default: choose another")
+
+
+def _check_retention(settings: Settings) -> None:
+    """Refuse a log kept for less time than images: an image whose rows are gone could never expire."""
+    log_days, image_days = settings.log_retention_days, settings.image_retention_days
+    if log_days and (image_days == 0 or log_days < image_days):
+        raise ConfigError(
+            f"DIGITIFY_LOG_RETENTION_DAYS ({log_days}) must be 0 (keep the log for ever) or at least "
+            f"DIGITIFY_IMAGE_RETENTION_DAYS ({image_days or 'for ever'}): images expire by their log rows"
+        )
 
 
 def _check_production(settings: Settings) -> None:

@@ -58,6 +58,7 @@ class Runtime:
             settings.image_retention_days,
             self.ensure_schema,
             spooled=lambda: self.logbook.status().spooled_rows,
+            log_days=settings.log_retention_days,
         )
         self.web = web_folder(settings.web_dir)
         self._schema_ready = False

@@ -7,7 +7,8 @@ spool) is left alone, and no sweep runs while rows wait in the spool at all: a f
 an old image may be among them. An image kept again after the sweep began is not deleted (local
 stores). The sweeper runs in a daemon thread of each worker, at start-up and every
 ``SWEEP_SECONDS``; it asks the database only about the images the store holds, so its work grows with
-what is kept, not with the length of the log.
+what is kept, not with the length of the log. After the images, it prunes the log itself
+(``service.predlog.retention``, ``DIGITIFY_LOG_RETENTION_DAYS``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from service.corrections.image_store import ImageStore
 from service.db.tables import CORRECTION_REJECTED, OUTCOME_OK, Correction, PredictionLog, utcnow
+from service.predlog.retention import prune_log
 
 SWEEP_SECONDS = 3600.0
 QUERY_CHUNK = 500  # image hashes per query (well under every database's bound-parameter limit)
@@ -75,18 +77,20 @@ class RetentionSweeper:
         days: int,
         ready: Callable[[], None],
         spooled: Callable[[], int] = lambda: 0,
+        log_days: int = 0,
     ) -> None:
         self.store = store
         self.sessions = sessions
         self.days = days
+        self.log_days = log_days
         self.ready = ready
         self.spooled = spooled
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        """Start sweeping (once); nothing to do when images are kept forever."""
-        if self.days > 0 and self._thread is None:
+        """Start sweeping (once); nothing to do when images and the log are kept forever."""
+        if (self.days > 0 or self.log_days > 0) and self._thread is None:
             self._thread = threading.Thread(target=self._run, name="digitify-image-retention", daemon=True)
             self._thread.start()
 
@@ -96,7 +100,9 @@ class RetentionSweeper:
         if self.spooled():
             logger.info("image retention: log rows wait in the spool; sweeping later")
             return 0
-        return purge(self.store, self.sessions, self.days)
+        removed = purge(self.store, self.sessions, self.days) if self.days > 0 else 0
+        prune_log(self.sessions, self.log_days)
+        return removed
 
     def _run(self) -> None:
         """Sweep at start and every ``SWEEP_SECONDS``; a failed sweep is tried again next time."""

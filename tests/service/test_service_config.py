@@ -149,3 +149,13 @@ def test_trusted_proxies_are_checked_and_none_by_default():
     assert trusted_proxies({"DIGITIFY_TRUSTED_PROXIES": " 10.0.0.5, 10.1.0.0/16 "}) == "10.0.0.5,10.1.0.0/16"
     with pytest.raises(ConfigError, match="'\\*' is not an IP address or network"):
         trusted_proxies({"DIGITIFY_TRUSTED_PROXIES": "10.0.0.5,*"})
+
+
+def test_the_log_is_kept_at_least_as_long_as_images(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings({}).log_retention_days == 365
+    with pytest.raises(ConfigError, match="DIGITIFY_LOG_RETENTION_DAYS"):
+        load_settings({"DIGITIFY_LOG_RETENTION_DAYS": "10", "DIGITIFY_IMAGE_RETENTION_DAYS": "30"})
+    with pytest.raises(ConfigError, match="for ever"):
+        load_settings({"DIGITIFY_LOG_RETENTION_DAYS": "400", "DIGITIFY_IMAGE_RETENTION_DAYS": "0"})
+    assert load_settings({"DIGITIFY_LOG_RETENTION_DAYS": "0"}).log_retention_days == 0

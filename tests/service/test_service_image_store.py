@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import fsspec
 import pytest
+from sqlalchemy import select
 
 from service.corrections.image_store import ImageStore
 from service.corrections.retention import RetentionSweeper, purge
@@ -157,3 +158,18 @@ def test_a_local_image_is_synced_before_it_appears(tmp_path, monkeypatch):
     assert len(synced) == 2  # the file, then its folder
     assert store.get(sha(b"durable")) == b"durable"
     assert [path.name for path in (tmp_path / "images").rglob("*") if path.is_file()] == [sha(b"durable")]
+
+
+def test_the_log_is_pruned_after_its_retention_except_corrected_rows(tmp_path, log_db, monkeypatch):
+    import service.predlog.retention as log_retention
+
+    monkeypatch.setattr(log_retention, "DELETE_CHUNK", 2)  # several chunks
+    old = [add_prediction(log_db, f"old-{i}".encode(), 400) for i in range(5)]
+    corrected = add_prediction(log_db, b"old but corrected", 400, correction="rejected")
+    recent = add_prediction(log_db, b"recent", 10)
+    sweeper = RetentionSweeper(ImageStore(str(tmp_path / "images")), log_db, 30, lambda: None, log_days=365)
+    sweeper.sweep()
+    with log_db() as session:
+        left = set(session.scalars(select(PredictionLog.id)))
+    assert left == {corrected, recent} and not left & set(old)
+    assert log_retention.prune_log(log_db, 0) == 0  # 0 days keeps the log for ever
