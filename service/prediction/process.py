@@ -32,6 +32,7 @@ import torch
 
 from models.recognizer import Recognizer
 from service.corrections.image_store import ImageStore
+from service.prediction.image_end import trailing_bytes
 from service.prediction.uploads import InputError, PreparedImage, prepare
 from service.predlog.rows import LogContext, log_row, to_spool_row
 from service.predlog.spool import Spool
@@ -279,7 +280,7 @@ def read_batch(
             prepared.append(PreparedImage(0, "", error=InputError(f"the upload could not be read ({exc.strerror})")))
             continue
         prepared.append(prepare(data, max_bytes))
-        if prepared[-1].error is None and store is not None:
+        if prepared[-1].error is None and store is not None and not trailing_bytes(data):  # nothing hidden after it
             store.keep(prepared[-1].sha256, data)
     good = [image for image in prepared if image.error is None]
     predictions = iter(recognizer.predict_normalized([image.array for image in good]))

@@ -113,3 +113,19 @@ def test_over_the_size_limit_is_413_whether_declared_or_streamed(server, number_
         encoded = client.post("/predict", files={"image": ("big.png", just_over)})
         assert encoded.status_code == 413 and "limit" in encoded.json()["error"]
         assert client.post("/predict", files={"image": ("n.png", number_png)}).status_code == 200
+
+
+def test_bytes_hidden_after_an_image_are_read_but_never_kept(server, number_png):
+    """20 uploads of a small PNG followed by 4.9 MB of random bytes once added 98 MB to the image store."""
+    import hashlib
+    import os
+
+    _, token = server.new_user()
+    smuggled = number_png + os.urandom(900_000)  # under the tests' 1 MB upload limit
+    with server.client(token) as client:
+        for data in (smuggled, number_png):
+            answer = client.post("/predict", files={"image": ("n.png", data, "image/png")})
+            assert answer.status_code == 200, answer.text
+    stored = {path.name for path in (server.work / "images").rglob("*") if path.is_file()}
+    assert hashlib.sha256(smuggled).hexdigest() not in stored
+    assert hashlib.sha256(number_png).hexdigest() in stored
