@@ -55,6 +55,7 @@ ENV_VARS = (
     "DIGITIFY_IMAGE_STORE",
     "DIGITIFY_IMAGE_RETENTION_DAYS",
     "DIGITIFY_LOG_RETENTION_DAYS",
+    "DIGITIFY_KEPT_MB_PER_USER_DAY",
     "DIGITIFY_TRACING",
     "DIGITIFY_TRUSTED_PROXIES",
 )
@@ -92,6 +93,7 @@ class Settings:
     image_store: str
     image_retention_days: int
     log_retention_days: int
+    kept_mb_per_user_day: int
 
     @property
     def production(self) -> bool:
@@ -209,6 +211,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         image_store=environ.get("DIGITIFY_IMAGE_STORE") or default_image_store(),
         image_retention_days=_int(environ, "DIGITIFY_IMAGE_RETENTION_DAYS", 30, minimum=0),
         log_retention_days=_int(environ, "DIGITIFY_LOG_RETENTION_DAYS", 365, minimum=0),
+        kept_mb_per_user_day=_int(environ, "DIGITIFY_KEPT_MB_PER_USER_DAY", 20, minimum=0),
     )
     _check_retention(settings)
     if production:

@@ -21,6 +21,7 @@ from service.accounts.tokens import VerifiedTokens
 from service.accounts.users import UserDirectory, UserStore
 from service.core.config import Settings
 from service.corrections.image_store import ImageStore
+from service.corrections.keep_quota import KeepQuota
 from service.corrections.retention import RetentionSweeper
 from service.db.engine import database_identity, make_engine, migrate, session_factory
 from service.http.web_files import web_folder
@@ -63,7 +64,8 @@ class Runtime:
         self.web = web_folder(settings.web_dir)
         self._schema_ready = False
         self._schema_lock = threading.Lock()
-        self.predictor = Predictor(inference, self.logbook, settings.inference_processes)  # loads the model
+        quota = KeepQuota(settings.kept_mb_per_user_day * 1024 * 1024, self.images.root if self.images.local else None)
+        self.predictor = Predictor(inference, self.logbook, settings.inference_processes, quota)  # loads the model
 
     def ensure_schema(self) -> None:
         """Apply migrations and create the first admin, once per process; raises while the DB is down."""

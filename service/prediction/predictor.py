@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from service.corrections.keep_quota import KeepQuota
 from service.prediction.pool import InferencePool, PoolClosedError
 from service.prediction.process import InferenceConfig, InferenceProcess, InferenceProcessError, Reading, Upload
 from service.prediction.schemas import BatchItem, BatchResult, PredictionResult
@@ -45,9 +46,12 @@ class Refusal:
 class Predictor:
     """Reads numbers for the routes of one worker process and logs every answer."""
 
-    def __init__(self, config: InferenceConfig, logbook: Logbook, processes: int = 1) -> None:
+    def __init__(
+        self, config: InferenceConfig, logbook: Logbook, processes: int = 1, quota: KeepQuota | None = None
+    ) -> None:
         self.model_version = config.model_version
         self.logbook = logbook
+        self.quota = quota
         started = [InferenceProcess(config, wait=False) for _ in range(processes)]
         for process in started:  # they load the model side by side
             process.wait_ready()
@@ -120,8 +124,14 @@ class Predictor:
 
     async def read(self, uploads: list[Upload]) -> list[Reading]:
         """Read uploads in an inference process, which spools their log rows before it answers."""
+        if self.quota is not None:
+            uploads = [replace(upload, keep=self.quota.allows(_user(upload))) for upload in uploads]
         readings = await self.pool.infer(uploads)
         self.logbook.count_spooled(len(uploads))
+        if self.quota is not None:
+            for upload, reading in zip(uploads, readings, strict=True):
+                if reading.kept:
+                    self.quota.record(_user(upload), reading.nbytes)
         return readings
 
     async def refuse(
@@ -137,3 +147,8 @@ class Predictor:
         row = log_row(LogContext(log_id, username, endpoint, started), self.model_version, error=str(error))
         await self.logbook.record_async([row])
         return Refusal(error, log_id)
+
+
+def _user(upload: Upload) -> str | None:
+    """Who sent an upload (None for an anonymous one)."""
+    return upload.log.username if upload.log is not None else None

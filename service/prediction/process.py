@@ -71,6 +71,7 @@ class Upload:
 
     data: bytes | Path
     log: LogContext | None = None
+    keep: bool = True  # may its image be kept (the user's quota and the store's room allow it)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class Reading:
     text: str | None = None
     confidence: float | None = None
     char_confidences: tuple[float, ...] = ()
+    kept: bool = False  # its image is in the store now
 
     @property
     def input_error(self) -> InputError | None:
@@ -229,7 +231,8 @@ def serve(connection: Connection, config: InferenceConfig) -> None:
         except (EOFError, OSError):
             return
         try:
-            readings = read_batch(recognizer, store, [upload.data for upload in uploads], config.max_upload_bytes)
+            datas, keep = [upload.data for upload in uploads], [upload.keep for upload in uploads]
+            readings = read_batch(recognizer, store, datas, config.max_upload_bytes, keep)
             spool_rows(spool, uploads, readings, config.model_version)
         except Exception as exc:  # a failure fails this batch, not the process
             logging.getLogger(__name__).exception("could not read a batch of %d uploads", len(uploads))
@@ -269,24 +272,37 @@ def reading_row(reading: Reading, context: LogContext, model_version: str) -> di
 
 
 def read_batch(
-    recognizer: Recognizer, store: ImageStore | None, uploads: list[bytes | Path], max_bytes: int
+    recognizer: Recognizer,
+    store: ImageStore | None,
+    uploads: list[bytes | Path],
+    max_bytes: int,
+    keep: list[bool] | None = None,
 ) -> list[Reading]:
-    """Prepare every upload, keep the readable ones' images, read them in one model call."""
+    """Prepare every upload, keep the readable ones' images (where ``keep`` allows), read them in one model call."""
     prepared: list[PreparedImage] = []
-    for upload in uploads:
+    kept: list[bool] = []
+    for index, upload in enumerate(uploads):
         try:
             data = upload.read_bytes() if isinstance(upload, Path) else upload
         except OSError as exc:  # BentoML's temporary file is gone: this upload fails, not the batch
             prepared.append(PreparedImage(0, "", error=InputError(f"the upload could not be read ({exc.strerror})")))
+            kept.append(False)
             continue
         prepared.append(prepare(data, max_bytes))
-        if prepared[-1].error is None and store is not None and not trailing_bytes(data):  # nothing hidden after it
-            store.keep(prepared[-1].sha256, data)
+        allowed = keep is None or keep[index]
+        keepable = prepared[-1].error is None and store is not None and allowed and not trailing_bytes(data)
+        kept.append(keepable and store.keep(prepared[-1].sha256, data))  # nothing hidden after the image
     good = [image for image in prepared if image.error is None]
     predictions = iter(recognizer.predict_normalized([image.array for image in good]))
     readings = []
-    for image in prepared:
-        facts = {"nbytes": image.nbytes, "sha256": image.sha256, "width": image.width, "height": image.height}
+    for image, is_kept in zip(prepared, kept, strict=True):
+        facts = {
+            "nbytes": image.nbytes,
+            "sha256": image.sha256,
+            "width": image.width,
+            "height": image.height,
+            "kept": is_kept,
+        }
         if image.error is not None:
             readings.append(Reading(**facts, error=str(image.error), status=image.error.status))
         else:
