@@ -1,4 +1,4 @@
-"""Token buckets keyed by a string (a username, a client address), for throttling login and registration.
+"""Token buckets keyed by a string (a username, a client address): login and registration, refused predictions.
 
 Each key holds up to ``capacity`` tokens and regains ``per_second`` of them; an action takes one.
 The table is bounded (the least recently used keys are forgotten first), so a flood of new keys

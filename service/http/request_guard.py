@@ -7,7 +7,8 @@ multipart uploads with python-multipart's streaming parser (``service.http.multi
 part headers, at most as many parts as the route takes, only file parts in the route's field),
 JSON bodies with ``json`` (too deep a nesting is a 400, not a crash). Then it replays the body
 to the application, whose route parses it as usual. While the log spool
-is at its cap, prediction routes answer 503 before reading anything. What it refuses on a
+is at its cap, prediction routes answer 503 before reading anything; a user with too many refused
+requests of late gets a 429 the same way, unlogged (``Predictor.refusals_exhausted``). What it refuses on a
 prediction route is logged as a rejected prediction, like any other bad input; ``/preview`` and
 ``/auth/*`` are checked the same way but never logged.
 
@@ -23,6 +24,7 @@ without one is read up to the limit and refused there (413), so no route reads a
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from collections.abc import MutableMapping
@@ -36,6 +38,7 @@ from service.core.runtime import RuntimeNotReadyError, current
 from service.http.asgi import ASGIApp, Receive, Scope, Send, send_error, send_starting
 from service.http.auth_middleware import account_of
 from service.http.multipart_check import MultipartChecker, MultipartRejectedError
+from service.prediction.predictor import TOO_MANY_REFUSED
 from service.predlog.rows import LogContext, log_row
 
 MULTIPART = "multipart/form-data"
@@ -156,6 +159,12 @@ class RequestGuard:
         if rule.logged and runtime.logbook.full():
             await send_error(send, 503, SPOOL_FULL, {"retry-after": "30"})
             return
+        if rule.logged:
+            account = account_of(scope)
+            wait = runtime.predictor.refusals_exhausted(account.username if account is not None else None)
+            if wait:
+                await send_error(send, 429, TOO_MANY_REFUSED, {"retry-after": str(math.ceil(wait)), **CLOSE})
+                return
         started = time.perf_counter()
         body, rejection = await self._admit(scope, receive, runtime.settings, rule)
         if rejection is None:
@@ -168,6 +177,7 @@ class RequestGuard:
         account = account_of(scope)
         endpoint = scope["path"].strip("/").removesuffix("/submit")
         context = LogContext(str(uuid.uuid4()), account.username if account is not None else None, endpoint, started)
+        runtime.predictor.count_refusal(context.username)
         row = log_row(context, runtime.model_version, error=message, image_bytes=nbytes)
         await runtime.logbook.record_async([row])
         await send_error(send, status, message, CLOSE, log_id=context.log_id)

@@ -23,6 +23,7 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from service.accounts.rate_limit import RateLimiter
 from service.corrections.keep_quota import KeepQuota
 from service.prediction.pool import InferencePool, PoolClosedError
 from service.prediction.process import InferenceConfig, InferenceProcess, InferenceProcessError, Reading, Upload
@@ -32,6 +33,9 @@ from service.predlog.logbook import Logbook
 from service.predlog.rows import LogContext, log_row
 
 MAX_MODEL_BATCH = 64
+REFUSALS_BURST = 100  # refused predictions a user may have logged at once,
+REFUSALS_PER_SECOND = 1.0  # then one a second: a flood of bad input cannot fill the spool
+TOO_MANY_REFUSED = "too many of your recent requests were refused as unreadable: fix the input, then try again"
 MODEL_UNAVAILABLE = "the model could not read this request right now; try again"
 
 
@@ -52,6 +56,7 @@ class Predictor:
         self.model_version = config.model_version
         self.logbook = logbook
         self.quota = quota
+        self.refusals = RateLimiter(REFUSALS_BURST, REFUSALS_PER_SECOND)
         started = [InferenceProcess(config, wait=False) for _ in range(processes)]
         for process in started:  # they load the model side by side
             process.wait_ready()
@@ -128,11 +133,25 @@ class Predictor:
             uploads = [replace(upload, keep=self.quota.allows(_user(upload))) for upload in uploads]
         readings = await self.pool.infer(uploads)
         self.logbook.count_spooled(len(uploads))
+        for upload, reading in zip(uploads, readings, strict=True):
+            if reading.error is not None:
+                self.count_refusal(_user(upload))
         if self.quota is not None:
             for upload, reading in zip(uploads, readings, strict=True):
                 if reading.kept:
                     self.quota.record(_user(upload), reading.nbytes)
         return readings
+
+    def count_refusal(self, username: str | None) -> None:
+        """Count a logged refusal of ``username``'s (see :meth:`refusals_exhausted`)."""
+        self.refusals.take(username or "")
+
+    def refusals_exhausted(self, username: str | None) -> float:
+        """Seconds until ``username`` may be heard again after too many refused requests (0: now).
+
+        The request guard answers 429 without reading or logging anything while this is not 0.
+        """
+        return self.refusals.wait_seconds(username or "")
 
     async def refuse(
         self, error: InputError, endpoint: str, username: str | None, started: float, context: LogContext | None = None
@@ -144,6 +163,7 @@ class Predictor:
         row and drops the refusal's (the flush skips a row id it already has): one row per request.
         """
         log_id = context.log_id if context is not None else str(uuid.uuid4())
+        self.count_refusal(username)
         row = log_row(LogContext(log_id, username, endpoint, started), self.model_version, error=str(error))
         await self.logbook.record_async([row])
         return Refusal(error, log_id)

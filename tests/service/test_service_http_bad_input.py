@@ -129,3 +129,25 @@ def test_bytes_hidden_after_an_image_are_read_but_never_kept(server, number_png)
     stored = {path.name for path in (server.work / "images").rglob("*") if path.is_file()}
     assert hashlib.sha256(smuggled).hexdigest() not in stored
     assert hashlib.sha256(number_png).hexdigest() in stored
+
+
+def test_a_flood_of_refused_requests_is_cut_off_before_it_fills_the_log(server, blank_png, number_png):
+    """During an outage every refusal waits in the spool: one user's flood of bad input must stop at a bound."""
+    from service.prediction.predictor import REFUSALS_BURST
+
+    username, token = server.new_user()
+    with server.client(token) as client:
+        statuses = [
+            client.post("/predict", files={"image": ("blank.png", blank_png, "image/png")}).status_code
+            for _ in range(REFUSALS_BURST + 30)
+        ]
+        assert statuses[:REFUSALS_BURST] == [422] * REFUSALS_BURST
+        assert statuses.count(429) >= 20, statuses
+        limited = client.post("/predict", files={"image": ("n.png", number_png, "image/png")})
+        assert limited.status_code == 429 and "refused" in limited.json()["error"]
+        assert int(limited.headers["retry-after"]) >= 1
+    logged = server.wait_for_logs(username, statuses.count(422))["total"]
+    assert logged == statuses.count(422)  # the 429s are not logged
+    _, other = server.new_user()  # other users are not affected
+    with server.client(other) as client:
+        assert client.post("/predict", files={"image": ("n.png", number_png, "image/png")}).status_code == 200
