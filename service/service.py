@@ -138,7 +138,7 @@ class Digitify:
     @bentoml.api(route="/preview", output_spec=PreviewResult)
     async def preview(self, image: Path, ctx: bentoml.Context) -> PreviewResult | JSONResponse:
         """Show what the model reads for an uploaded image (field ``image``): the normalized 32-pixel-high PNG."""
-        return await predictions.preview(image, self.settings.max_upload_bytes, ctx)
+        return await predictions.preview(self.predictor, image, ctx)
 
 
 # BentoML applies these in the order added, the first outermost.

@@ -9,18 +9,21 @@ answer: the result, or a refusal as its status with ``{"error", "log_id"}``. The
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 
-import anyio
 import bentoml
+from PIL import Image
 from starlette.responses import JSONResponse
 
 from service.http.asgi import STARTING_HEADERS, error_response
 from service.http.auth_middleware import account_of
-from service.prediction.predictor import Predictor, Refusal
+from service.prediction.pool import PoolClosedError
+from service.prediction.predictor import MODEL_UNAVAILABLE, Predictor, Refusal
+from service.prediction.process import InferenceProcessError
 from service.prediction.schemas import BatchResult, PredictionResult, PreviewResult
-from service.prediction.uploads import InputError, decode_base64_image, png_data_url, prepare, preview_png
+from service.prediction.uploads import InputError, decode_base64_image, png_data_url
 
 RETRY_HEADERS = STARTING_HEADERS  # a model that failed on a request is started again within seconds
 
@@ -51,21 +54,24 @@ async def predict_many(
     return answer(await predictor.predict_many(images, endpoint, username(ctx)), ctx)
 
 
-async def preview(image: Path, max_bytes: int, ctx: bentoml.Context) -> PreviewResult | JSONResponse:
-    """The normalized 32-pixel-high PNG the model would read for an upload (nothing is logged)."""
+async def preview(predictor: Predictor, image: Path, ctx: bentoml.Context) -> PreviewResult | JSONResponse:
+    """The normalized 32-pixel-high PNG the model would read for an upload (nothing is logged).
 
-    def read_and_render() -> PreviewResult | InputError:
-        prepared = prepare(image.read_bytes(), max_bytes)
-        if prepared.array is None:
-            return prepared.error or InputError("the image could not be prepared")
-        height, width = prepared.array.shape
-        return PreviewResult(image=png_data_url(preview_png(prepared.array)), width=width, height=height)
-
-    outcome = await anyio.to_thread.run_sync(read_and_render)
-    if isinstance(outcome, InputError):
-        ctx.response.status_code = outcome.status  # BentoML takes the status from ``ctx``
-        return error_response(outcome.status, str(outcome))
-    return outcome
+    The decoding runs in an inference process, like a prediction's: never in the web worker.
+    """
+    try:
+        reading = await predictor.preview(image)
+    except (InferenceProcessError, PoolClosedError) as exc:
+        ctx.response.status_code = 503
+        return error_response(503, f"{MODEL_UNAVAILABLE} ({exc})", STARTING_HEADERS)
+    if reading.error is not None or reading.preview_png is None:
+        status = reading.status if reading.error is not None else 500
+        ctx.response.status_code = status  # BentoML takes the status from ``ctx``
+        return error_response(status, reading.error or "the image could not be prepared")
+    preview_image = Image.open(io.BytesIO(reading.preview_png))
+    return PreviewResult(
+        image=png_data_url(reading.preview_png), width=preview_image.width, height=preview_image.height
+    )
 
 
 def username(ctx: bentoml.Context) -> str | None:

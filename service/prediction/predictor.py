@@ -132,15 +132,23 @@ class Predictor:
         if self.quota is not None:
             uploads = [replace(upload, keep=self.quota.allows(_user(upload))) for upload in uploads]
         readings = await self.pool.infer(uploads)
-        self.logbook.count_spooled(len(uploads))
+        self.logbook.count_spooled(sum(upload.log is not None for upload in uploads))
         for upload, reading in zip(uploads, readings, strict=True):
-            if reading.error is not None:
+            if reading.error is not None and upload.log is not None:
                 self.count_refusal(_user(upload))
         if self.quota is not None:
             for upload, reading in zip(uploads, readings, strict=True):
                 if reading.kept:
                     self.quota.record(_user(upload), reading.nbytes)
         return readings
+
+    async def preview(self, source: bytes | Path) -> Reading:
+        """What the model would read for an upload, rendered by an inference process (no model, nothing kept or logged).
+
+        Raises InferenceProcessError or PoolClosedError when no inference process could do it.
+        """
+        [reading] = await self.read([Upload(source, preview=True, keep=False)])
+        return reading
 
     def count_refusal(self, username: str | None) -> None:
         """Count a logged refusal of ``username``'s (see :meth:`refusals_exhausted`)."""

@@ -33,7 +33,7 @@ import torch
 from models.recognizer import Recognizer
 from service.corrections.image_store import ImageStore
 from service.prediction.image_end import trailing_bytes
-from service.prediction.uploads import InputError, PreparedImage, prepare
+from service.prediction.uploads import InputError, PreparedImage, prepare, preview_png
 from service.predlog.rows import LogContext, log_row, to_spool_row
 from service.predlog.spool import Spool
 
@@ -72,6 +72,7 @@ class Upload:
     data: bytes | Path
     log: LogContext | None = None
     keep: bool = True  # may its image be kept (the user's quota and the store's room allow it)
+    preview: bool = False  # only render what the model would read (``/preview``): no model, no keeping, no log
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class Reading:
     confidence: float | None = None
     char_confidences: tuple[float, ...] = ()
     kept: bool = False  # its image is in the store now
+    preview_png: bytes | None = None  # a preview upload's normalized image, as PNG
 
     @property
     def input_error(self) -> InputError | None:
@@ -231,8 +233,10 @@ def serve(connection: Connection, config: InferenceConfig) -> None:
         except (EOFError, OSError):
             return
         try:
-            datas, keep = [upload.data for upload in uploads], [upload.keep for upload in uploads]
-            readings = read_batch(recognizer, store, datas, config.max_upload_bytes, keep)
+            datas = [upload.data for upload in uploads]
+            keep = [upload.keep and not upload.preview for upload in uploads]
+            previews = [upload.preview for upload in uploads]
+            readings = read_batch(recognizer, store, datas, config.max_upload_bytes, keep, previews)
             spool_rows(spool, uploads, readings, config.model_version)
         except Exception as exc:  # a failure fails this batch, not the process
             logging.getLogger(__name__).exception("could not read a batch of %d uploads", len(uploads))
@@ -277,8 +281,12 @@ def read_batch(
     uploads: list[bytes | Path],
     max_bytes: int,
     keep: list[bool] | None = None,
+    previews: list[bool] | None = None,
 ) -> list[Reading]:
-    """Prepare every upload, keep the readable ones' images (where ``keep`` allows), read them in one model call."""
+    """Prepare every upload, keep the readable ones' images (where ``keep`` allows), read them in one model call.
+
+    A ``previews`` upload is only prepared: its reading holds the normalized image as PNG, not a text.
+    """
     prepared: list[PreparedImage] = []
     kept: list[bool] = []
     for index, upload in enumerate(uploads):
@@ -292,10 +300,11 @@ def read_batch(
         allowed = keep is None or keep[index]
         keepable = prepared[-1].error is None and store is not None and allowed and not trailing_bytes(data)
         kept.append(keepable and store.keep(prepared[-1].sha256, data))  # nothing hidden after the image
-    good = [image for image in prepared if image.error is None]
+    preview = previews or [False] * len(prepared)
+    good = [image for image, only in zip(prepared, preview, strict=True) if image.error is None and not only]
     predictions = iter(recognizer.predict_normalized([image.array for image in good]))
     readings = []
-    for image, is_kept in zip(prepared, kept, strict=True):
+    for image, is_kept, only in zip(prepared, kept, preview, strict=True):
         facts = {
             "nbytes": image.nbytes,
             "sha256": image.sha256,
@@ -305,6 +314,8 @@ def read_batch(
         }
         if image.error is not None:
             readings.append(Reading(**facts, error=str(image.error), status=image.error.status))
+        elif only:
+            readings.append(Reading(**facts, preview_png=preview_png(image.array)))
         else:
             answer = next(predictions)
             readings.append(
