@@ -34,7 +34,7 @@ from service.api.app import app
 from service.core import config
 from service.core.runtime import Runtime, install
 from service.db.engine import database_identity
-from service.http.admission import BENTOML_MAX_CONCURRENCY, BENTOML_TIMEOUT_S, AdmissionControl
+from service.http.admission import BENTOML_TIMEOUT_S, AdmissionControl
 from service.http.auth_middleware import AuthMiddleware
 from service.http.loopback_guard import LoopbackGuard
 from service.http.request_guard import RequestGuard
@@ -68,7 +68,7 @@ os.environ["FORWARDED_ALLOW_IPS"] = config.trusted_proxies()
 @bentoml.asgi_app(app, path="/")
 @bentoml.service(
     name="digitify",
-    traffic={"timeout": BENTOML_TIMEOUT_S, "max_concurrency": BENTOML_MAX_CONCURRENCY},  # backstops: see admission,
+    traffic={"timeout": BENTOML_TIMEOUT_S},  # a backstop; no concurrency limit of BentoML's: see service.http.admission
     logging={"access": {"enabled": False}},  # every prediction has its row in the prediction log
     tracing=config.tracing(),
 )

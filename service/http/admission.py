@@ -1,20 +1,21 @@
 """ASGI middleware: how many requests are let in, and for how long, ahead of BentoML's own limits.
 
-BentoML counts every request against one concurrency limit (``traffic.max_concurrency``) and
-times requests out after ``traffic.timeout``; its answers then (429, 504) carry none of the
-service's headers, and public requests that send their bodies slowly could fill the whole limit.
-So this middleware, inside the security headers and outside everything else, admits a request
-only while:
+BentoML's own concurrency limit (``traffic.max_concurrency``) counts every request alike, and its
+answers (429, and 504 after ``traffic.timeout``) carry none of the service's headers; public
+requests that send their bodies slowly once filled it for everyone. So the service sets no
+BentoML concurrency limit, and this middleware, inside the security headers and outside
+everything else, admits a request only while:
 
-- its client address has fewer than ``MAX_IN_FLIGHT_PER_CLIENT`` requests in progress, and
+- fewer than ``MAX_IN_FLIGHT`` requests are in progress in this worker,
+- its client address has fewer than ``MAX_IN_FLIGHT_PER_CLIENT`` of them, and
 - for a public route (login, registration, health probes, docs, the web page's files), fewer than
-  ``MAX_PUBLIC_IN_FLIGHT`` public requests are in progress in this worker: whatever public
-  clients do, the rest of BentoML's limit stays for signed-in users.
+  ``MAX_PUBLIC_IN_FLIGHT`` public requests are in progress: whatever public clients do, the rest
+  stays for signed-in users.
 
 Otherwise it answers 429 with ``Retry-After``. A request still unanswered after
-``REQUEST_TIMEOUT_S`` gets a 504 (if its answer has not started). How slowly a body may arrive is
-the request guard's business (``service.http.request_guard``: 408). BentoML's own limits stay
-above these as a backstop.
+``REQUEST_TIMEOUT_S`` gets a 504 (if its answer has not started), before BentoML's own timeout
+(``BENTOML_TIMEOUT_S``, a backstop). How slowly a body may arrive is the request guard's business
+(``service.http.request_guard``: 408).
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ from service.core.runtime import RuntimeNotReadyError, current
 from service.http.asgi import ASGIApp, Receive, Scope, Send, send_error
 from service.http.auth_middleware import is_public
 
+MAX_IN_FLIGHT = 256
 MAX_IN_FLIGHT_PER_CLIENT = 32
 MAX_PUBLIC_IN_FLIGHT = 64
 REQUEST_TIMEOUT_S = 120.0
-BENTOML_MAX_CONCURRENCY = 1024  # BentoML's backstop (service.py), far above what this admits per client
-BENTOML_TIMEOUT_S = 300  # BentoML's backstop, after REQUEST_TIMEOUT_S
+BENTOML_TIMEOUT_S = 300  # BentoML's backstop (service.py), after REQUEST_TIMEOUT_S
+BUSY = "the server is busy: try again in a moment"
 BUSY_CLIENT = "too many requests from your address at once: wait for some to finish"
 BUSY_PUBLIC = "the server is busy with other clients' public requests: try again in a moment"
 TIMED_OUT = "the request took too long and was stopped"
@@ -46,6 +48,7 @@ class AdmissionControl:
         self.app = app
         self.per_client: Counter[str] = Counter()
         self.public = 0
+        self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Admit the request and pass it on, or answer 429; answer 504 when it outlives its time."""
@@ -55,12 +58,16 @@ class AdmissionControl:
         client = scope.get("client")
         address = client[0] if client else "local"
         public = _public(scope.get("path", ""))
+        if self.in_flight >= MAX_IN_FLIGHT:
+            await send_error(send, 429, BUSY, {"retry-after": "1", "connection": "close"})
+            return
         if self.per_client[address] >= MAX_IN_FLIGHT_PER_CLIENT:
             await send_error(send, 429, BUSY_CLIENT, {"retry-after": "1", "connection": "close"})
             return
         if public and self.public >= MAX_PUBLIC_IN_FLIGHT:
             await send_error(send, 429, BUSY_PUBLIC, {"retry-after": "1", "connection": "close"})
             return
+        self.in_flight += 1
         self.per_client[address] += 1
         self.public += public
         started = False
@@ -76,6 +83,7 @@ class AdmissionControl:
             if deadline.cancelled_caught and not started:
                 await send_error(send, 504, TIMED_OUT, {"connection": "close"})
         finally:
+            self.in_flight -= 1
             self.per_client[address] -= 1
             if not self.per_client[address]:
                 del self.per_client[address]
