@@ -40,6 +40,7 @@ from service.http.loopback_guard import LoopbackGuard
 from service.http.request_guard import RequestGuard
 from service.http.security_headers import SecurityHeaders
 from service.http.task_guard import TaskGuard
+from service.prediction.metrics import PoolMetrics
 from service.prediction.model_store import stored_model_file
 from service.prediction.process import InferenceConfig
 from service.prediction.schemas import BatchResult, PredictionResult, PreviewResult
@@ -92,6 +93,7 @@ class Digitify:
         self.runtime = Runtime(settings, inference)
         self.predictor = self.runtime.predictor
         self.runtime.logbook.observer = LogMetrics().publish
+        self.predictor.pool.observer = PoolMetrics().observe
         install(self.runtime)
         self.runtime.start()
         gc.collect()

@@ -11,9 +11,10 @@ grow by themselves, and a lone caller is served at once, with no batching window
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 Item = TypeVar("Item")
@@ -22,11 +23,12 @@ Answer = TypeVar("Answer")
 
 @dataclass
 class Job(Generic[Item, Answer]):
-    """One caller's items, the future its answers go to, and the event loop that future belongs to."""
+    """One caller's items, the future its answers go to, the event loop that future belongs to, when it came."""
 
     items: Sequence[Item]
     future: asyncio.Future[list[Answer]]
     loop: asyncio.AbstractEventLoop
+    queued_at: float = field(default_factory=time.monotonic)
 
 
 Outcome = tuple[Job[Any, Any], list[Any] | None, BaseException | None]

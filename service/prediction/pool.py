@@ -20,8 +20,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from service.batching.jobs import Job, outcomes, settle, take
 from service.prediction.process import (
@@ -62,6 +63,7 @@ class InferencePool:
         self._restarts: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
+        self.observer: Callable[[int, float], None] | None = None  # (uploads in a batch, seconds its oldest waited)
 
     async def infer(self, uploads: Sequence[Upload]) -> list[Reading]:
         """Read ``uploads`` (one reading each, in order), in one batch with whatever else waits."""
@@ -128,6 +130,8 @@ class InferencePool:
                 return
             process = self._idle.pop()
             self._busy[process] = jobs
+            if self.observer is not None:
+                self.observer(sum(len(job.items) for job in jobs), time.monotonic() - jobs[0].queued_at)
             try:
                 process.send([upload for job in jobs for upload in job.items])
             except InferenceProcessDiedError as error:

@@ -22,13 +22,17 @@ def test_every_answer_carries_the_security_headers(server, path):
     assert ("'unsafe-inline'" in policy) == (path == "/docs")
 
 
-def test_metrics_are_for_admins_only(server):
+def test_metrics_are_for_admins_only(server, number_png):
     _, token = server.new_user()
     with server.client() as anonymous, server.client(token) as user, server.client(server.admin_token) as admin:
+        assert user.post("/predict", files={"image": ("n.png", number_png, "image/png")}).status_code == 200
         assert anonymous.get("/metrics").status_code == 401
         assert user.get("/metrics").status_code == 403
         metrics = admin.get("/metrics")
         assert metrics.status_code == 200 and "bentoml" in metrics.text
+        for histogram in ("digitify_inference_batch_size", "digitify_inference_queue_seconds"):
+            counted = [line for line in metrics.text.splitlines() if line.startswith(f"{histogram}_count")]
+            assert counted and float(counted[0].split()[-1]) >= 1, histogram  # the batch read above
 
 
 @pytest.mark.parametrize("page", [10**6 + 1, 10**15, 10**30])
