@@ -1,8 +1,10 @@
 """One worker's prediction path, shared by every prediction route: read in shared batches, then log.
 
-The interface the routes use (``service.api.predictions``) is four methods: ``predict_one``,
-``predict_many``, ``refuse`` and ``close``; what reads the images behind them (today the worker's
-own inference processes) can change without the routes knowing.
+The interface the routes use (``service.api.predictions``) is ``predict_one``, ``predict_many``,
+``preview``, ``refuse`` and ``close`` (and the request guard asks ``refusals_exhausted``); what
+reads the images behind them (the worker's own inference processes: BentoML's ``bentoml.depends``
+model service was measured against them, docs/performance.md) can change without the routes knowing.
+Whether an image may be kept is asked of the ``KeepQuota`` before it is read.
 
 Uploads (bytes, or the path of BentoML's temporary file) go to the worker's one ``InferencePool``
 (``service.prediction.pool``): whichever inference process is idle gets whatever waits, as one batch
@@ -130,7 +132,7 @@ class Predictor:
     async def read(self, uploads: list[Upload]) -> list[Reading]:
         """Read uploads in an inference process, which spools their log rows before it answers."""
         if self.quota is not None:
-            uploads = [replace(upload, keep=self.quota.allows(_user(upload))) for upload in uploads]
+            uploads = [replace(upload, keep=upload.keep and self.quota.allows(_user(upload))) for upload in uploads]
         readings = await self.pool.infer(uploads)
         self.logbook.count_spooled(sum(upload.log is not None for upload in uploads))
         for upload, reading in zip(uploads, readings, strict=True):
