@@ -27,7 +27,7 @@ import json
 import math
 import time
 import uuid
-from collections.abc import MutableMapping
+from collections.abc import AsyncIterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,26 +192,12 @@ class RequestGuard:
         if declared is not None and declared > OTHER_BODY_LIMIT:
             await send_error(send, 413, too_large, CLOSE)
             return
-        chunks: list[bytes] = []
-        size = 0
-        timed = _timed(receive)
-        while True:
-            try:
-                message = await timed()
-            except TimeoutError:
-                await send_error(send, 408, TOO_SLOW, CLOSE)
-                return
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > OTHER_BODY_LIMIT:
-                await send_error(send, 413, too_large, CLOSE)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        await self.app(scope, _replay(b"".join(chunks), receive), send)
+        try:
+            body = b"".join([chunk async for chunk in _body_chunks(receive, OTHER_BODY_LIMIT, too_large)])
+        except BodyRefusedError as exc:
+            await send_error(send, exc.status, str(exc), CLOSE)
+            return
+        await self.app(scope, _replay(body, receive), send)
 
     async def _admit(
         self, scope: Scope, receive: Receive, settings: Settings, rule: Rule
@@ -239,28 +225,18 @@ class RequestGuard:
                 return b"", (exc.status, str(exc), declared)
         chunks: list[bytes] = []
         size = 0
-        timed = _timed(receive)
         try:
-            while True:
-                try:
-                    message = await timed()
-                except TimeoutError:
-                    return b"", (408, TOO_SLOW, size)
-                if message["type"] == "http.disconnect":
-                    return b"", (400, "the client disconnected before sending the whole body", size)
-                chunk = message.get("body", b"")
+            async for chunk in _body_chunks(receive, limit, f"the request is larger than the limit of {limit:,} bytes"):
                 size += len(chunk)
-                if size > limit:
-                    return b"", (413, f"the request is larger than the limit of {limit:,} bytes", declared)
-                if size == 0 and not message.get("more_body", False):
-                    return b"", (400, "the request body is empty: send an image", 0)
                 if checker is not None:
                     checker.feed(chunk)
                 chunks.append(chunk)
-                if not message.get("more_body", False):
-                    break
+            if size == 0:
+                return b"", (400, "the request body is empty: send an image", 0)
             if checker is not None:
                 checker.finish()
+        except BodyRefusedError as exc:
+            return b"", (exc.status, str(exc), declared if exc.status == 413 else exc.size)
         except MultipartRejectedError as exc:
             return b"", (exc.status, str(exc), size)
         body = b"".join(chunks)
@@ -270,6 +246,39 @@ class RequestGuard:
         if problem is not None:
             return b"", (400, problem, len(body))
         return body, None
+
+
+class BodyRefusedError(Exception):
+    """A request body refused while it arrived: its status (400, 408, 413), message and the bytes read so far."""
+
+    def __init__(self, status: int, message: str, size: int) -> None:
+        super().__init__(message)
+        self.status = status
+        self.size = size
+
+
+async def _body_chunks(receive: Receive, limit: int, too_large: str) -> AsyncIterator[bytes]:
+    """Yield a request body's chunks as they arrive (timed by :func:`_timed`), at most ``limit`` bytes in all.
+
+    Raises BodyRefusedError: 408 when it arrives too slowly, 413 (``too_large``) past ``limit``,
+    400 when the client disconnects before its end.
+    """
+    size = 0
+    timed = _timed(receive)
+    while True:
+        try:
+            message = await timed()
+        except TimeoutError as exc:
+            raise BodyRefusedError(408, TOO_SLOW, size) from exc
+        if message["type"] == "http.disconnect":
+            raise BodyRefusedError(400, "the client disconnected before sending the whole body", size)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyRefusedError(413, too_large, size)
+        yield chunk
+        if not message.get("more_body", False):
+            return
 
 
 def _timed(receive: Receive) -> Receive:

@@ -138,10 +138,8 @@ class Predictor:
         for upload, reading in zip(uploads, readings, strict=True):
             if reading.error is not None and upload.log is not None:
                 self.count_refusal(_user(upload))
-        if self.quota is not None:
-            for upload, reading in zip(uploads, readings, strict=True):
-                if reading.kept:
-                    self.quota.record(_user(upload), reading.nbytes)
+            if reading.kept and self.quota is not None:
+                self.quota.record(_user(upload), reading.nbytes)
         return readings
 
     async def preview(self, source: bytes | Path) -> Reading:
