@@ -12,9 +12,10 @@ Routes (the prediction routes need a bearer token, see ``service.http.auth_middl
 - ``/auth/*``, ``/admin/*``, ``/corrections``, ``/docs`` and the web UI: the mounted FastAPI app
   (``service.api.app``, one router per resource).
 
-A request goes through the ASGI middleware below (security headers, loopback guard, auth, task
-ownership, request guard: ``service.http``), then BentoML's router to one of the APIs here, which
-hands its input to ``service.api.predictions``. That asks the worker's one predictor
+A request goes through the ASGI middleware below (security headers, admission, loopback guard,
+auth, task ownership, request guard: ``service.http``), then BentoML's router to one of the APIs
+here, whose input spec (``service.api.inputs``) takes what the request guard parsed, and which
+hands it to ``service.api.predictions``. That asks the worker's one predictor
 (``service.prediction.predictor``: uploads wait in an inference pool, an idle inference process
 reads whatever waits as one batch and spools its log rows, ``service.predlog``) and answers the
 result, or 4xx ``{"error": ..., "log_id": ...}`` for bad input (503 when the model failed on it).
@@ -31,6 +32,7 @@ from starlette.responses import JSONResponse
 
 from service.api import predictions
 from service.api.app import app
+from service.api.inputs import Base64Image, ImagesUpload, ImageUpload
 from service.core import config
 from service.core.runtime import Runtime, install
 from service.db.engine import database_identity
@@ -109,18 +111,18 @@ class Digitify:
         """Answer the model calls already queued, flush what can be flushed and release the database."""
         self.runtime.close()
 
-    @bentoml.api(route="/predict", output_spec=PredictionResult)
-    async def predict(self, image: Path, ctx: bentoml.Context) -> PredictionResult | JSONResponse:
+    @bentoml.api(route="/predict", input_spec=ImageUpload, output_spec=PredictionResult)
+    async def predict(self, image: bytes, ctx: bentoml.Context) -> PredictionResult | JSONResponse:
         """Read the number in an uploaded image (multipart form field ``image``: PNG, JPEG, ...)."""
         return await predictions.predict(self.predictor, image, ctx)
 
-    @bentoml.api(route="/predict_base64", output_spec=PredictionResult)
+    @bentoml.api(route="/predict_base64", input_spec=Base64Image, output_spec=PredictionResult)
     async def predict_base64(self, image: str, ctx: bentoml.Context) -> PredictionResult | JSONResponse:
         """Read the number in a base64 image or ``data:image/...;base64,`` URL (what a canvas gives)."""
         return await predictions.predict_base64(self.predictor, image, ctx)
 
-    @bentoml.api(route="/predict_batch", output_spec=BatchResult)
-    async def predict_batch(self, images: list[Path], ctx: bentoml.Context) -> BatchResult | JSONResponse:
+    @bentoml.api(route="/predict_batch", input_spec=ImagesUpload, output_spec=BatchResult)
+    async def predict_batch(self, images: list[bytes], ctx: bentoml.Context) -> BatchResult | JSONResponse:
         """Read many uploaded images (repeated multipart field ``images``); one result per image."""
         limit = self.settings.max_batch_images
         too_many = (
@@ -137,8 +139,8 @@ class Digitify:
         too_many = f"{len(images)} images in one task; at most {limit}" if len(images) > limit else None
         return await predictions.predict_many(self.predictor, images, "predict_async", too_many, ctx)
 
-    @bentoml.api(route="/preview", output_spec=PreviewResult)
-    async def preview(self, image: Path, ctx: bentoml.Context) -> PreviewResult | JSONResponse:
+    @bentoml.api(route="/preview", input_spec=ImageUpload, output_spec=PreviewResult)
+    async def preview(self, image: bytes, ctx: bentoml.Context) -> PreviewResult | JSONResponse:
         """Show what the model reads for an uploaded image (field ``image``): the normalized 32-pixel-high PNG."""
         return await predictions.preview(self.predictor, image, ctx)
 

@@ -1,10 +1,11 @@
 """What the prediction routes answer: ``/predict``, ``_base64``, ``_batch``, ``/predict_async`` and ``/preview``.
 
-The routes are the BentoML service's APIs (``service.service.Digitify``: BentoML parses, validates
-and documents their inputs); each hands its input to a function here, which asks the worker's
-predictor (``service.prediction.predictor``: read, then log) and turns the outcome into the
-answer: the result, or a refusal as its status with ``{"error", "log_id"}``. The request guard
-(``service.http.request_guard``) has already checked content type, size and form fields.
+The routes are the BentoML service's APIs (``service.service.Digitify``); each hands its input to
+a function here, which asks the worker's predictor (``service.prediction.predictor``: read, then
+log) and turns the outcome into the answer: the result, or a refusal as its status with
+``{"error", "log_id"}``. The request guard (``service.http.request_guard``) has already checked
+content type, size and form fields, and parsed the body once: the inputs are its image bytes
+(``service.api.inputs``), or for ``/predict_async`` the files BentoML saved from the form.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from service.prediction.uploads import InputError, decode_base64_image, png_data
 RETRY_HEADERS = STARTING_HEADERS  # a model that failed on a request is started again within seconds
 
 
-async def predict(predictor: Predictor, image: Path, ctx: bentoml.Context) -> PredictionResult | JSONResponse:
-    """Read and log the number in one uploaded image (the file BentoML saved from field ``image``)."""
+async def predict(predictor: Predictor, image: bytes, ctx: bentoml.Context) -> PredictionResult | JSONResponse:
+    """Read and log the number in one uploaded image (the bytes of the form field ``image``)."""
     started = time.perf_counter()
     return answer(await predictor.predict_one(image, "predict", username(ctx), started), ctx)
 
@@ -45,7 +46,7 @@ async def predict_base64(predictor: Predictor, image: str, ctx: bentoml.Context)
 
 
 async def predict_many(
-    predictor: Predictor, images: list[Path], endpoint: str, too_many: str | None, ctx: bentoml.Context
+    predictor: Predictor, images: list[bytes] | list[Path], endpoint: str, too_many: str | None, ctx: bentoml.Context
 ) -> BatchResult | JSONResponse:
     """Read and log a batch (one result per image); ``too_many``: why the whole batch is refused (413), if it is."""
     if too_many is not None:
@@ -54,7 +55,7 @@ async def predict_many(
     return answer(await predictor.predict_many(images, endpoint, username(ctx)), ctx)
 
 
-async def preview(predictor: Predictor, image: Path, ctx: bentoml.Context) -> PreviewResult | JSONResponse:
+async def preview(predictor: Predictor, image: bytes, ctx: bentoml.Context) -> PreviewResult | JSONResponse:
     """The normalized 32-pixel-high PNG the model would read for an upload (nothing is logged).
 
     The decoding runs in an inference process, like a prediction's: never in the web worker.

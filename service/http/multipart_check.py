@@ -1,9 +1,11 @@
-"""Check a multipart upload's parts as its bytes arrive, with python-multipart's streaming parser.
+"""Check a multipart upload's parts as its bytes arrive, and keep its files: the upload's one parse.
 
-The parser (the one Starlette uses) reads each byte once and caps every part header line at
-``python_multipart``'s default size and count, so a hostile header costs linear time and is refused
-after a few kilobytes. The checker stops at the first part that breaks a rule: a name other than
-the route's field, a text value instead of a file, or one part more than the route allows.
+The parser (python-multipart's streaming parser, the one Starlette uses) reads each byte once and
+caps every part header line at ``python_multipart``'s default size and count, so a hostile header
+costs linear time and is refused after a few kilobytes. The checker stops at the first part that
+breaks a rule: a name other than the route's field, a text value instead of a file, or one part
+more than the route allows. The files' bytes are kept in order (``files``): the prediction routes
+read them from there (``service.http.request_guard``), so nothing parses the body a second time.
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ def boundary_of(parameters: str) -> bytes | None:
 
 
 class MultipartChecker:
-    """Feed a multipart body in chunks; it raises MultipartRejectedError at the first broken rule."""
+    """Feed a multipart body in chunks; it raises MultipartRejectedError at the first broken rule.
+
+    After :meth:`finish`, ``files`` holds each file part's bytes, in the order they came.
+    """
 
     def __init__(self, parameters: str, field: str, max_parts: int, too_many: str) -> None:
         boundary = boundary_of(parameters)
@@ -41,6 +46,8 @@ class MultipartChecker:
         self.too_many = too_many
         self.parts = 0
         self.finished = False
+        self.files: list[bytes] = []
+        self._part = bytearray()
         self._header_field = bytearray()
         self._header_value = bytearray()
         self._disposition: bytes | None = None
@@ -50,6 +57,8 @@ class MultipartChecker:
             "on_header_value": self._header_value_data,
             "on_header_end": self._header_end,
             "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
             "on_end": self._end,
         }
         try:
@@ -101,6 +110,13 @@ class MultipartChecker:
             raise MultipartRejectedError(f"unexpected form field {field!r}: send images in the field {self.field!r}")
         if b"filename" not in options:
             raise MultipartRejectedError(f"the field {self.field!r} must be a file upload, not a text value")
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        self._part += data[start:end]
+
+    def _part_end(self) -> None:
+        self.files.append(bytes(self._part))
+        self._part.clear()
 
     def _end(self) -> None:
         self.finished = True

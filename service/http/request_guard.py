@@ -5,12 +5,19 @@ bodies over the route's byte limit (413, from ``Content-Length`` or while readin
 body, never buffering more than the limit) and empty bodies, then checks the body as it arrives:
 multipart uploads with python-multipart's streaming parser (``service.http.multipart_check``: bounded
 part headers, at most as many parts as the route takes, only file parts in the route's field),
-JSON bodies with ``json`` (too deep a nesting is a 400, not a crash). Then it replays the body
-to the application, whose route parses it as usual. While the log spool
-is at its cap, prediction routes answer 503 before reading anything; a user with too many refused
-requests of late gets a 429 the same way, unlogged (``Predictor.refusals_exhausted``). What it refuses on a
-prediction route is logged as a rejected prediction, like any other bad input; ``/preview`` and
-``/auth/*`` are checked the same way but never logged.
+JSON bodies with ``json`` (too deep a nesting is a 400, not a crash).
+
+That is the body's one parse: the prediction routes and ``/preview`` find what it read in the
+scope (:func:`guarded_inputs`: ``{field: bytes}``, ``{field: [bytes, ...]}`` or ``{field: str}``,
+which their BentoML input specs, ``service.api.inputs``, hand to the API functions) and get no
+body; the task and login routes get the body replayed and parse it themselves (BentoML keeps a
+task's request to run and retry it).
+
+While the log spool is at its cap, prediction routes answer 503 before reading anything; a user
+with too many refused requests of late gets a 429 the same way, unlogged
+(``Predictor.refusals_exhausted``). What it refuses on a prediction route is logged as a rejected
+prediction, like any other bad input; ``/preview`` and ``/auth/*`` are checked the same way but
+never logged.
 
 A body must keep arriving: a pause of ``BODY_IDLE_S`` between its chunks, or more than
 ``BODY_TOTAL_S`` for the whole of it, is answered 408 and the connection closed, so slow
@@ -68,18 +75,33 @@ class Rule:
     kind: str
     field: str
     logged: bool = True
+    hands_inputs: bool = True  # the route reads what the guard parsed (guarded_inputs), not the body
 
 
 ROUTES = {
     "/predict": Rule(MULTIPART, SINGLE, "image"),
     "/predict_base64": Rule(JSON, SINGLE, "image"),
     "/predict_batch": Rule(MULTIPART, BATCH, "images"),
-    "/predict_async": Rule(MULTIPART, TASK, "images"),
-    "/predict_async/submit": Rule(MULTIPART, TASK, "images"),
+    "/predict_async": Rule(MULTIPART, TASK, "images", hands_inputs=False),
+    "/predict_async/submit": Rule(MULTIPART, TASK, "images", hands_inputs=False),
     "/preview": Rule(MULTIPART, SINGLE, "image", logged=False),
-    "/auth/login": Rule(JSON, AUTH, "", logged=False),
-    "/auth/register": Rule(JSON, AUTH, "", logged=False),
+    "/auth/login": Rule(JSON, AUTH, "", logged=False, hands_inputs=False),
+    "/auth/register": Rule(JSON, AUTH, "", logged=False, hands_inputs=False),
 }
+INPUTS_KEY = "digitify.inputs"
+
+
+def guarded_inputs(scope: Scope) -> dict[str, Any] | None:
+    """What the guard parsed from a prediction route's body, by field name (None on other routes)."""
+    return scope.get(INPUTS_KEY)
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A body that passed: what to replay to the route, and the parsed inputs it reads instead (if it does)."""
+
+    body: bytes
+    inputs: dict[str, Any] | None = None
 
 
 def byte_limit(settings: Settings, kind: str) -> int:
@@ -122,21 +144,23 @@ def content_length(scope: Scope) -> int | None:
     return None
 
 
-def check_json(body: bytes, field: str) -> str | None:
-    """Say what is wrong with a JSON body that should be ``{field: "<string>"}`` (any object if no field), or None."""
+def parse_json(body: bytes, field: str) -> tuple[dict[str, Any], str | None]:
+    """Parse a JSON body that should be ``{field: "<string>"}`` (any object if no field): ``(document, problem)``."""
     try:
         document = json.loads(body)
     except RecursionError:
-        return "the JSON body is nested too deeply"
+        return {}, "the JSON body is nested too deeply"
     except ValueError:
-        return "the body is not valid JSON"
-    if not field:
-        return None if isinstance(document, dict) else "the JSON body must be an object"
-    if not isinstance(document, dict) or not isinstance(document.get(field), str):
-        return (
-            f'the JSON body must be an object with a string field {field!r}: {{"{field}": "data:image/png;base64,..."}}'
-        )
-    return None
+        return {}, "the body is not valid JSON"
+    if not isinstance(document, dict):
+        return {}, "the JSON body must be an object" if not field else _not_a_field_object(field)
+    if field and not isinstance(document.get(field), str):
+        return {}, _not_a_field_object(field)
+    return document, None
+
+
+def _not_a_field_object(field: str) -> str:
+    return f'the JSON body must be an object with a string field {field!r}: {{"{field}": "data:image/png;base64,..."}}'
 
 
 class RequestGuard:
@@ -166,9 +190,10 @@ class RequestGuard:
                 await send_error(send, 429, TOO_MANY_REFUSED, {"retry-after": str(math.ceil(wait)), **CLOSE})
                 return
         started = time.perf_counter()
-        body, rejection = await self._admit(scope, receive, runtime.settings, rule)
-        if rejection is None:
-            await self.app(scope, _replay(body, receive), send)
+        admitted, rejection = await self._admit(scope, receive, runtime.settings, rule)
+        if admitted is not None:
+            inner = scope if admitted.inputs is None else {**scope, INPUTS_KEY: admitted.inputs}
+            await self.app(inner, _replay(admitted.body, receive), send)
             return
         status, message, nbytes = rejection
         if not rule.logged:
@@ -201,8 +226,8 @@ class RequestGuard:
 
     async def _admit(
         self, scope: Scope, receive: Receive, settings: Settings, rule: Rule
-    ) -> tuple[bytes, tuple[int, str, int | None] | None]:
-        """Read and check the body; return it, or why not as ``(status, message, size)``."""
+    ) -> tuple[Admitted | None, tuple[int, str, int | None] | None]:
+        """Read and check the body; return what to pass on, or why not as ``(status, message, size)``."""
         actual, parameters = content_type(scope)
         declared = content_length(scope)
         if actual != rule.content_type:
@@ -212,17 +237,18 @@ class RequestGuard:
                 else "a JSON body"
             )
             got = actual or "a body without a content type"
-            return b"", (415, f"this route takes {hint}, not {got}", declared)
+            return None, (415, f"this route takes {hint}, not {got}", declared)
         limit = byte_limit(settings, rule.kind)
         if declared is not None and declared > limit:
-            return b"", (413, f"the request is {declared:,} bytes; the limit is {limit:,}", declared)
+            return None, (413, f"the request is {declared:,} bytes; the limit is {limit:,}", declared)
         checker = None
         if rule.content_type == MULTIPART:
             max_parts, too_many = part_limit(settings, rule.kind)
             try:
                 checker = MultipartChecker(parameters, rule.field, max_parts, too_many)
             except MultipartRejectedError as exc:
-                return b"", (exc.status, str(exc), declared)
+                return None, (exc.status, str(exc), declared)
+        keep_body = checker is None or not rule.hands_inputs  # multipart files are kept by the checker
         chunks: list[bytes] = []
         size = 0
         try:
@@ -230,22 +256,28 @@ class RequestGuard:
                 size += len(chunk)
                 if checker is not None:
                     checker.feed(chunk)
-                chunks.append(chunk)
+                if keep_body:
+                    chunks.append(chunk)
             if size == 0:
-                return b"", (400, "the request body is empty: send an image", 0)
+                return None, (400, "the request body is empty: send an image", 0)
             if checker is not None:
                 checker.finish()
         except BodyRefusedError as exc:
-            return b"", (exc.status, str(exc), declared if exc.status == 413 else exc.size)
+            return None, (exc.status, str(exc), declared if exc.status == 413 else exc.size)
         except MultipartRejectedError as exc:
-            return b"", (exc.status, str(exc), size)
+            return None, (exc.status, str(exc), size)
         body = b"".join(chunks)
         if checker is not None:
-            return body, None
-        problem = check_json(body, rule.field)
+            if not rule.hands_inputs:
+                return Admitted(body), None
+            files = checker.files[0] if rule.kind == SINGLE else checker.files
+            return Admitted(b"", {rule.field: files}), None
+        document, problem = parse_json(body, rule.field)
         if problem is not None:
-            return b"", (400, problem, len(body))
-        return body, None
+            return None, (400, problem, len(body))
+        if not rule.hands_inputs:
+            return Admitted(body), None
+        return Admitted(b"", {rule.field: document[rule.field]}), None
 
 
 class BodyRefusedError(Exception):

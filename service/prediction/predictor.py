@@ -71,7 +71,7 @@ class Predictor:
     async def predict_one(
         self, source: bytes | Path, endpoint: str, username: str | None, started: float
     ) -> PredictionResult | Refusal:
-        """Read and log one image (bytes, or an upload's temporary file)."""
+        """Read and log one image (its bytes, or the path of a file holding them)."""
         context = LogContext(str(uuid.uuid4()), username, endpoint, started)
         try:
             [reading] = await self.read([Upload(source, context)])
@@ -90,8 +90,10 @@ class Predictor:
             log_id=context.log_id,
         )
 
-    async def predict_many(self, images: list[Path], endpoint: str, username: str | None) -> BatchResult | Refusal:
-        """Read and log a batch; bad images get an error item, the rest are read."""
+    async def predict_many(
+        self, images: list[bytes] | list[Path], endpoint: str, username: str | None
+    ) -> BatchResult | Refusal:
+        """Read and log a batch (bytes, or paths of files); bad images get an error item, the rest are read."""
         started = time.perf_counter()
         batch_id = str(uuid.uuid4())
         contexts = [LogContext(str(uuid.uuid4()), username, endpoint, started, batch_id) for _ in images]
