@@ -74,7 +74,6 @@ ROUTES = {
     "/predict": Rule(MULTIPART, SINGLE, "image"),
     "/predict_base64": Rule(JSON, SINGLE, "image"),
     "/predict_batch": Rule(MULTIPART, BATCH, "images"),
-    "/predict_async": Rule(MULTIPART, TASK, "images"),
     "/predict_async/submit": Rule(MULTIPART, TASK, "images"),
     "/preview": Rule(MULTIPART, SINGLE, "image", logged=False),
     "/auth/login": Rule(JSON, AUTH, "", logged=False),

@@ -101,24 +101,10 @@ class Predictor:
             )
         except (InferenceProcessError, PoolClosedError) as exc:
             return await self.refuse(InputError(f"{MODEL_UNAVAILABLE} ({exc})", 503), endpoint, username, started)
-        items = []
-        for index, (context, reading) in enumerate(zip(contexts, readings, strict=True)):
-            if reading.error is not None:
-                item = BatchItem(
-                    index=index, ok=False, error=reading.error, status=reading.status, log_id=context.log_id
-                )
-                items.append(item)
-            else:
-                items.append(
-                    BatchItem(
-                        index=index,
-                        ok=True,
-                        text=reading.text,
-                        confidence=reading.confidence,
-                        char_confidences=list(reading.char_confidences),
-                        log_id=context.log_id,
-                    )
-                )
+        items = [
+            batch_item(index, reading, context.log_id)
+            for index, (context, reading) in enumerate(zip(contexts, readings, strict=True))
+        ]
         ok = sum(item.ok for item in items)
         return BatchResult(
             batch_id=batch_id,
@@ -175,6 +161,20 @@ class Predictor:
         row = log_row(LogContext(log_id, username, endpoint, started), self.model_version, error=str(error))
         await self.logbook.record_async([row])
         return Refusal(error, log_id)
+
+
+def batch_item(index: int, reading: Reading, log_id: str) -> BatchItem:
+    """One image's item of a batch result: its reading, or why it was refused, and its log id."""
+    if reading.error is not None:
+        return BatchItem(index=index, ok=False, error=reading.error, status=reading.status, log_id=log_id)
+    return BatchItem(
+        index=index,
+        ok=True,
+        text=reading.text,
+        confidence=reading.confidence,
+        char_confidences=list(reading.char_confidences),
+        log_id=log_id,
+    )
 
 
 def _user(upload: Upload) -> str | None:
