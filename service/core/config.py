@@ -100,7 +100,7 @@ class Settings:
     kept_mb_per_user_day: int
     redis_url: str = DEFAULT_REDIS_URL
     task_result_ttl: int = 86_400
-    task_visibility_seconds: int = 3600
+    task_visibility_seconds: int = 600
 
     @property
     def production(self) -> bool:
@@ -221,7 +221,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         kept_mb_per_user_day=_int(environ, "DIGITIFY_KEPT_MB_PER_USER_DAY", 20, minimum=0),
         redis_url=environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
         task_result_ttl=_int(environ, "DIGITIFY_TASK_RESULT_TTL", 86_400, minimum=1),
-        task_visibility_seconds=_int(environ, "DIGITIFY_TASK_VISIBILITY_SECONDS", 3600, minimum=1),
+        task_visibility_seconds=_int(environ, "DIGITIFY_TASK_VISIBILITY_SECONDS", 600, minimum=1),
     )
     _check_retention(settings)
     if production:

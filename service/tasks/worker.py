@@ -34,7 +34,22 @@ from service.tasks.reader import TaskReader, TaskSkippedError
 from service.tasks.records import TaskRecords
 
 logger = logging.getLogger(__name__)
-settings = config.load_settings()
+
+
+def preflight() -> config.Settings:
+    """Fail fast, before the worker takes a task, on unusable settings or a model missing from the store."""
+    checked = config.load_settings()
+    try:
+        bentoml.models.get(config.model_tag())
+    except bentoml.exceptions.NotFound as exc:
+        raise RuntimeError(
+            f"model {config.model_tag()} is not in the BentoML model store (BENTOML_HOME); "
+            "run `python -m service.import_model` first"
+        ) from exc
+    return checked
+
+
+settings = preflight()
 app = make_celery(settings)
 _reader: TaskReader | None = None
 _reader_lock = threading.Lock()
@@ -50,6 +65,7 @@ def build_reader() -> TaskReader:
     migrated = threading.Event()
 
     def ensure_schema() -> None:
+        """Apply the log's migrations once per worker (the flusher calls this before each flush)."""
         if not migrated.is_set():
             migrate(engine)
             migrated.set()
@@ -86,7 +102,7 @@ def _stop(**_: Any) -> None:
         _reader.logbook.stop()
 
 
-@app.task(name=TASK_NAME, bind=True)
+@app.task(name=TASK_NAME, bind=True, resultrepr_maxsize=120)  # the worker's log line, not the whole result
 def read_task(self: Task, task_id: str) -> dict[str, Any]:
     """Read one task's images (from where an earlier delivery stopped), log them, store and return its result."""
     current = reader()

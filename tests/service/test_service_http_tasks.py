@@ -16,11 +16,13 @@ import httpx
 import pytest
 import redis
 
+from service.tasks.celery_app import masked_url
 from tests.service.conftest import Server
 from tests.service.harness import ADMIN, RedisServer, ServiceProcess, WorkerProcess, login, service_env
 
 RESULT_TTL_S = 8
 VISIBILITY_S = 3
+KILLED_TASK_IMAGES = 1000  # the most a task takes: seconds of work, room to kill its worker in the middle
 PATHS = (("GET", "status"), ("GET", "get"), ("POST", "retry"), ("PUT", "cancel"))
 
 
@@ -35,8 +37,8 @@ def redis_server() -> Iterator[RedisServer]:
 
 
 @pytest.fixture(scope="module")
-def stack(model_env, tmp_path_factory, redis_server) -> Iterator[tuple[Server, WorkerProcess]]:
-    """The service and one worker, sharing the Redis and the SQLite prediction log."""
+def stack(model_env, tmp_path_factory, redis_server) -> Iterator[tuple[Server, WorkerProcess, dict[str, str]]]:
+    """The service and one worker, sharing the Redis and the SQLite prediction log (and their environment)."""
     work = tmp_path_factory.mktemp("tasks")
     database_url = f"sqlite:///{work / 'predictions.db'}"
     env = {
@@ -50,7 +52,7 @@ def stack(model_env, tmp_path_factory, redis_server) -> Iterator[tuple[Server, W
     try:
         worker.start()
         server = Server("sqlite", process.url, database_url, process, login(process.url, *ADMIN), work)
-        yield server, worker
+        yield server, worker, env
     finally:
         worker.stop()
         process.stop()
@@ -59,7 +61,7 @@ def stack(model_env, tmp_path_factory, redis_server) -> Iterator[tuple[Server, W
 @pytest.fixture
 def server(stack) -> Server:
     """The service of this module (its worker running)."""
-    server, worker = stack
+    server, worker, _ = stack
     if worker.process is None or worker.process.poll() is not None:
         worker.start()
     return server
@@ -91,6 +93,11 @@ def submit(client: httpx.Client, images: list[bytes]) -> str:
     body = submitted.json()
     assert body["status"] in ("queued", "running", "done") and body["total"] == len(images)
     return body["task_id"]
+
+
+def client_at(url: str, token: str) -> httpx.Client:
+    """An HTTP client for the service instance at ``url``, with a bearer token."""
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
 
 
 def task_keys(redis_server: RedisServer, task_id: str) -> list[bytes]:
@@ -178,23 +185,30 @@ def test_cancel_then_retry_reads_every_image_once(server, worker, number_png):
 def test_a_worker_killed_mid_task_is_replaced_and_every_image_is_logged_once(server, worker, number_png):
     username, token = server.new_user()
     with server.client(token) as client:
-        task_id = submit(client, [number_png] * 300)
+        task_id = submit(client, [number_png] * KILLED_TASK_IMAGES)
         running = wait_for_status(client, task_id, {"running", "done"}, timeout=180)
         while running["status"] == "running" and running["done"] == 0:
+            time.sleep(0.01)
             running = client.get("/predict_async/status", params={"task_id": task_id}).json()
         assert running["status"] == "running", "the task ended before the worker could be killed"
         worker.kill()
         stopped_at = client.get("/predict_async/status", params={"task_id": task_id}).json()
-        assert stopped_at["status"] == "running" and 0 < stopped_at["done"] < 300, stopped_at
+        assert stopped_at["status"] == "running" and 0 < stopped_at["done"] < KILLED_TASK_IMAGES, stopped_at
         worker.start()
         assert wait_for_status(client, task_id, {"done", "failed"}, timeout=180)["status"] == "done"
         result = client.get("/predict_async/get", params={"task_id": task_id}).json()
-    assert f"reading images {stopped_at['done']} to 299" in worker.log_tail(100_000)  # resumed, not read again
-    assert result["count"] == 300 and [item["index"] for item in result["results"]] == list(range(300))
-    log_ids = [item["log_id"] for item in result["results"]]
-    assert len(set(log_ids)) == 300
-    rows = server.wait_for_logs(username, 300)
-    assert rows["total"] == 300 and {row["id"] for row in rows["items"]} == set(log_ids)
+    last = KILLED_TASK_IMAGES - 1
+    assert f"reading images {stopped_at['done']} to {last}" in worker.log_tail()  # resumed, not read again
+    assert [item["index"] for item in result["results"]] == list(range(KILLED_TASK_IMAGES))
+    log_ids = {item["log_id"] for item in result["results"]}
+    assert len(log_ids) == KILLED_TASK_IMAGES
+    rows = server.wait_for_logs(username, KILLED_TASK_IMAGES)
+    assert rows["total"] == KILLED_TASK_IMAGES
+    with server.client(server.admin_token) as admin:
+        for page in range(2, rows["pages"] + 1):
+            more = admin.get("/admin/logs", params={"user": username, "page_size": 500, "page": page}).json()
+            rows["items"] += more["items"]
+    assert {row["id"] for row in rows["items"]} == log_ids
 
 
 def test_a_result_expires_after_the_ttl(server, redis_server, number_png):
@@ -211,6 +225,44 @@ def test_a_result_expires_after_the_ttl(server, redis_server, number_png):
         assert client.get("/predict_async/get", params={"task_id": task_id}).status_code == 404
         time.sleep(1)
     assert task_keys(redis_server, task_id) == []  # Celery's result went with the record
+
+
+def test_a_task_outlives_a_restart_of_its_service_and_is_read_through_another_instance(
+    server, worker, stack, number_png
+):
+    _, token = server.new_user()
+    _, other_token = server.new_user()
+    worker.stop()  # the task waits in Redis while the services come and go
+    second = ServiceProcess(stack[2], cwd=server.work).start()
+    try:
+        with server.client(token) as client:
+            task_id = submit(client, [number_png] * 5)
+        server.process.stop()
+        for url in (second.url, server.url):
+            if url == server.url:
+                server.process.start()  # the first instance again, on its port: nothing of the task was in it
+            with client_at(url, token) as owner:
+                assert owner.get("/predict_async/status", params={"task_id": task_id}).json()["status"] == "queued"
+            with client_at(url, other_token) as other:
+                for method, path in PATHS:
+                    refused = other.request(method, f"/predict_async/{path}", params={"task_id": task_id})
+                    assert refused.status_code == 404, (url, path, refused.text)
+        worker.start()
+        with client_at(second.url, token) as owner:
+            assert wait_for_status(owner, task_id, {"done", "failed"})["status"] == "done"
+            assert owner.get("/predict_async/get", params={"task_id": task_id}).json()["count"] == 5
+        with server.client(token) as owner:
+            assert owner.get("/predict_async/get", params={"task_id": task_id}).json()["count"] == 5
+    finally:
+        second.stop()
+        if server.process.process is None or server.process.process.poll() is not None:
+            server.process.start()
+
+
+def test_a_redis_password_never_appears_in_an_answer():
+    assert masked_url("redis://:s3cret@cache:6379/0") == "redis://:***@cache:6379/0"
+    assert masked_url("redis://user:s3cret@cache/1") == "redis://user:***@cache/1"
+    assert masked_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
 
 
 def test_without_redis_async_answers_503_naming_redis_url_and_predict_works(server, redis_server, number_png):
