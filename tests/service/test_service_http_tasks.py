@@ -211,6 +211,20 @@ def test_a_worker_killed_mid_task_is_replaced_and_every_image_is_logged_once(ser
     assert {row["id"] for row in rows["items"]} == log_ids
 
 
+def test_a_task_whose_images_are_gone_fails_and_says_why(server, worker, redis_server, number_png):
+    _, token = server.new_user()
+    worker.stop()
+    with server.client(token) as client:
+        task_id = submit(client, [number_png] * 3)
+        redis.Redis.from_url(redis_server.url).delete(f"digitify:task:{task_id}:images")
+        worker.start()
+        failed = wait_for_status(client, task_id, {"done", "failed"})
+        assert failed["status"] == "failed" and "no longer held" in failed["error"], failed
+        assert client.get("/predict_async/get", params={"task_id": task_id}).status_code == 409
+        assert client.post("/predict_async/retry", params={"task_id": task_id}).json()["status"] == "queued"
+        assert wait_for_status(client, task_id, {"failed"})["done"] == 0
+
+
 def test_a_result_expires_after_the_ttl(server, redis_server, number_png):
     _, token = server.new_user()
     with server.client(token) as client:
