@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything Digitify needs on a fresh Debian machine (idempotent, fast when nothing changed):
-# Debian packages (PostgreSQL for the service tests, Chromium for the browser tests, wrk for the load
-# benchmark), the Python venv in .venv, the npm packages (handwriting fonts at the root, the web page
+# Debian packages (PostgreSQL for the service tests, Redis for async prediction, Chromium for the browser
+# tests, wrk for the load benchmark), the Python venv in .venv, the npm packages (handwriting fonts at the root, the web page
 # in service/web) and the web page's build, DVC's empty raw-data folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,7 @@ source scripts/env.sh
 
 apt_packages=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
+command -v redis-server >/dev/null || apt_packages+=(redis-server)
 [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
 command -v wrk >/dev/null || apt_packages+=(wrk)
 command -v npm >/dev/null || apt_packages+=(nodejs npm)

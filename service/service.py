@@ -5,15 +5,16 @@ Routes (the prediction routes need a bearer token, see ``service.http.auth_middl
 - ``POST /predict``: multipart upload, field ``image``.
 - ``POST /predict_base64``: JSON ``{"image": "data:image/png;base64,..."}`` (or bare base64).
 - ``POST /predict_batch``: multipart, many ``images`` fields; one result per image.
-- ``POST /predict_async/submit``, ``GET /predict_async/status``, ``GET /predict_async/get``:
-  the same as a BentoML task, for large batches.
+- ``POST /predict_async/submit``: multipart, many ``images`` fields, read in the background by a
+  Celery worker (``service.tasks``); ``status``, ``get``, ``cancel`` and ``retry`` are routes of the
+  mounted app (``service.api.tasks``).
 - ``POST /preview``: multipart upload, field ``image``; the normalized image the model would read,
   as a PNG data URL (not a prediction: nothing is logged).
 - ``/auth/*``, ``/admin/*``, ``/corrections``, ``/docs`` and the web UI: the mounted FastAPI app
   (``service.api.app``, one router per resource).
 
 A request goes through the ASGI middleware below (security headers, admission, loopback guard,
-auth, task ownership, request guard: ``service.http``), then BentoML's router to one of the APIs
+auth, request guard: ``service.http``), then BentoML's router to one of the APIs
 here, whose input spec (``service.api.inputs``) takes what the request guard parsed, and which
 hands it to ``service.api.predictions``. That asks the worker's one predictor
 (``service.prediction.predictor``: uploads wait in an inference pool, an idle inference process
@@ -25,12 +26,11 @@ from __future__ import annotations
 
 import gc
 import os
-from pathlib import Path
 
 import bentoml
 from starlette.responses import JSONResponse
 
-from service.api import predictions
+from service.api import predictions, tasks
 from service.api.app import app
 from service.api.inputs import Base64Image, ImagesUpload, ImageUpload
 from service.core import config
@@ -41,11 +41,10 @@ from service.http.auth_middleware import AuthMiddleware
 from service.http.loopback_guard import LoopbackGuard
 from service.http.request_guard import RequestGuard
 from service.http.security_headers import SecurityHeaders
-from service.http.task_guard import TaskGuard
 from service.prediction.metrics import PoolMetrics
 from service.prediction.model_store import stored_model_file
 from service.prediction.process import InferenceConfig
-from service.prediction.schemas import BatchResult, PredictionResult, PreviewResult
+from service.prediction.schemas import BatchResult, PredictionResult, PreviewResult, TaskStatus
 from service.predlog.metrics import LogMetrics
 from service.predlog.spool import Spool
 
@@ -132,12 +131,10 @@ class Digitify:
         )
         return await predictions.predict_many(self.predictor, images, "predict_batch", too_many, ctx)
 
-    @bentoml.task(route="/predict_async", output_spec=BatchResult)
-    async def predict_async(self, images: list[Path], ctx: bentoml.Context) -> BatchResult | JSONResponse:
-        """Read a large batch in the background: submit, then poll status and fetch the result."""
-        limit = self.settings.max_task_images
-        too_many = f"{len(images)} images in one task; at most {limit}" if len(images) > limit else None
-        return await predictions.predict_many(self.predictor, images, "predict_async", too_many, ctx)
+    @bentoml.api(route="/predict_async/submit", input_spec=ImagesUpload, output_spec=TaskStatus)
+    async def predict_async(self, images: list[bytes], ctx: bentoml.Context) -> TaskStatus | JSONResponse:
+        """Queue a large batch (repeated field ``images``) for a worker; answers its ``task_id`` at once."""
+        return await tasks.submit(self.runtime, images, ctx)
 
     @bentoml.api(route="/preview", input_spec=ImageUpload, output_spec=PreviewResult)
     async def preview(self, image: bytes, ctx: bentoml.Context) -> PreviewResult | JSONResponse:
@@ -150,5 +147,4 @@ Digitify.add_asgi_middleware(SecurityHeaders)
 Digitify.add_asgi_middleware(AdmissionControl)
 Digitify.add_asgi_middleware(LoopbackGuard)
 Digitify.add_asgi_middleware(AuthMiddleware)
-Digitify.add_asgi_middleware(TaskGuard)
 Digitify.add_asgi_middleware(RequestGuard)

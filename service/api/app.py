@@ -1,6 +1,7 @@
 """The FastAPI app mounted on the BentoML service: accounts, corrections, admin, the docs and the web UI.
 
-One router per resource (``service.api.accounts``, ``.corrections``, ``.admin``, ``.web``); the
+One router per resource (``service.api.accounts``, ``.corrections``, ``.admin``, ``.users``, ``.web``,
+``.tasks``: the async tasks' status, result, cancel and retry); the other
 prediction routes are the BentoML service's own APIs (``service.service``, answered by
 ``service.api.predictions``). Every error answers ``{"error": message}``
 (``service.http.asgi.error_response``), and a route that needs the runtime before the worker has
@@ -15,17 +16,19 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.accounts.throttle import ThrottledError
-from service.api import accounts, admin, corrections, users, web
+from service.api import accounts, admin, corrections, tasks, users, web
 from service.core.config import web_dir
 from service.core.runtime import RuntimeNotReadyError
 from service.corrections.queue import CorrectionError
 from service.http.asgi import error_response, starting_response
+from service.tasks.queue import TasksUnavailableError
 
 app = FastAPI(title="Digitify accounts and admin", docs_url=None, redoc_url=None, openapi_url=None)
 app.include_router(accounts.router)
 app.include_router(corrections.router)
 app.include_router(admin.router)
 app.include_router(users.router)
+app.include_router(tasks.router)
 app.include_router(web.router)
 
 
@@ -59,6 +62,12 @@ async def correction_refused(_: Request, exc: CorrectionError) -> JSONResponse:
 async def database_error(_: Request, exc: SQLAlchemyError) -> JSONResponse:
     """Answer 503 when the database is down or refused the query; the service itself is fine."""
     return error_response(503, "the database is unavailable, try again shortly")
+
+
+@app.exception_handler(TasksUnavailableError)
+async def tasks_unavailable(_: Request, exc: TasksUnavailableError) -> JSONResponse:
+    """Answer 503 naming ``REDIS_URL`` while Redis, which holds the async tasks, cannot be reached."""
+    return tasks.unavailable(exc)
 
 
 @app.exception_handler(RuntimeNotReadyError)

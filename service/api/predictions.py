@@ -5,14 +5,13 @@ a function here, which asks the worker's predictor (``service.prediction.predict
 log) and turns the outcome into the answer: the result, or a refusal as its status with
 ``{"error", "log_id"}``. The request guard (``service.http.request_guard``) has already checked
 content type, size and form fields, and parsed the body once: the inputs are its image bytes
-(``service.api.inputs``), or for ``/predict_async`` the files BentoML saved from the form.
+(``service.api.inputs``).
 """
 
 from __future__ import annotations
 
 import io
 import time
-from pathlib import Path
 
 import bentoml
 from PIL import Image
@@ -46,7 +45,7 @@ async def predict_base64(predictor: Predictor, image: str, ctx: bentoml.Context)
 
 
 async def predict_many(
-    predictor: Predictor, images: list[bytes] | list[Path], endpoint: str, too_many: str | None, ctx: bentoml.Context
+    predictor: Predictor, images: list[bytes], endpoint: str, too_many: str | None, ctx: bentoml.Context
 ) -> BatchResult | JSONResponse:
     """Read and log a batch (one result per image); ``too_many``: why the whole batch is refused (413), if it is."""
     if too_many is not None:

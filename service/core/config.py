@@ -27,6 +27,7 @@ PUBLIC_PASSWORDS = frozenset({"digitify-dev-admin"})
 MIN_SECRET_BYTES = 32
 MAX_DEFAULT_INFERENCE_PROCESSES = 4
 DEFAULT_MODEL_TAG = "digitify-crnn:latest"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 EVERY_PATH = ".*"  # an OpenTelemetry excluded-URL pattern matching every request
 WEB_DIST = Path(__file__).resolve().parents[1] / "web" / "dist"
 
@@ -58,6 +59,9 @@ ENV_VARS = (
     "DIGITIFY_KEPT_MB_PER_USER_DAY",
     "DIGITIFY_TRACING",
     "DIGITIFY_TRUSTED_PROXIES",
+    "REDIS_URL",
+    "DIGITIFY_TASK_RESULT_TTL",
+    "DIGITIFY_TASK_VISIBILITY_SECONDS",
 )
 
 
@@ -94,6 +98,9 @@ class Settings:
     image_retention_days: int
     log_retention_days: int
     kept_mb_per_user_day: int
+    redis_url: str = DEFAULT_REDIS_URL
+    task_result_ttl: int = 86_400
+    task_visibility_seconds: int = 600
 
     @property
     def production(self) -> bool:
@@ -212,6 +219,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         image_retention_days=_int(environ, "DIGITIFY_IMAGE_RETENTION_DAYS", 30, minimum=0),
         log_retention_days=_int(environ, "DIGITIFY_LOG_RETENTION_DAYS", 365, minimum=0),
         kept_mb_per_user_day=_int(environ, "DIGITIFY_KEPT_MB_PER_USER_DAY", 20, minimum=0),
+        redis_url=environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
+        task_result_ttl=_int(environ, "DIGITIFY_TASK_RESULT_TTL", 86_400, minimum=1),
+        task_visibility_seconds=_int(environ, "DIGITIFY_TASK_VISIBILITY_SECONDS", 600, minimum=1),
     )
     _check_retention(settings)
     if production:

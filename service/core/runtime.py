@@ -2,7 +2,7 @@
 
 One ``Runtime`` per worker process: settings, the database engine and sessions, accounts and
 their cache, the tokens already verified, the limits on login attempts, the prediction logbook,
-the owners of background tasks, the kept images, the web UI's files and the predictor every
+the async tasks' queue (Redis, through Celery), the kept images, the web UI's files and the predictor every
 prediction route uses. The service builds it whole in ``__init__`` (the predictor last, on the
 logbook it logs to); the ASGI middleware and the FastAPI routes, which exist before the service
 instance, find it through :func:`current`.
@@ -15,7 +15,6 @@ import threading
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.accounts.task_owners import TaskOwners, registry_path
 from service.accounts.throttle import AuthThrottle
 from service.accounts.tokens import VerifiedTokens
 from service.accounts.users import UserDirectory, UserStore
@@ -29,6 +28,7 @@ from service.prediction.predictor import Predictor
 from service.prediction.process import InferenceConfig
 from service.predlog.logbook import Logbook
 from service.predlog.spool import Spool
+from service.tasks.queue import TaskQueue
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class Runtime:
         self.directory = UserDirectory(self.users, settings.user_cache_seconds)
         spool = Spool(settings.spool_path, owner=database_identity(settings.database_url, settings.spool_path.parent))
         self.logbook = Logbook(spool, self.engine, self.ensure_schema, settings.spool_max_rows)
-        self.task_owners = TaskOwners(registry_path(settings.spool_path))
+        self.tasks = TaskQueue(settings)  # connects to Redis at first use
         self.auth_throttle = AuthThrottle()
         self.tokens = VerifiedTokens(settings.jwt_secret)
         self.images = ImageStore(settings.image_store)
@@ -105,7 +105,7 @@ class Runtime:
         self.retention.stop()
         self.logbook.stop()
         self.logbook.spool.close()
-        self.task_owners.close()
+        self.tasks.close()
         self.engine.dispose()
 
 

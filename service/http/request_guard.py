@@ -10,8 +10,7 @@ JSON bodies with ``json`` (too deep a nesting is a 400, not a crash).
 That is the body's one parse: the prediction routes and ``/preview`` find what it read in the
 scope (:func:`guarded_inputs`: ``{field: bytes}``, ``{field: [bytes, ...]}`` or ``{field: str}``,
 which their BentoML input specs, ``service.api.inputs``, hand to the API functions) and get no
-body; the task and login routes get the body replayed and parse it themselves (BentoML keeps a
-task's request to run and retry it).
+body; the login routes get the body replayed and parse it themselves (FastAPI's models).
 
 While the log spool is at its cap, prediction routes answer 503 before reading anything; a user
 with too many refused requests of late gets a 429 the same way, unlogged
@@ -82,8 +81,7 @@ ROUTES = {
     "/predict": Rule(MULTIPART, SINGLE, "image"),
     "/predict_base64": Rule(JSON, SINGLE, "image"),
     "/predict_batch": Rule(MULTIPART, BATCH, "images"),
-    "/predict_async": Rule(MULTIPART, TASK, "images", hands_inputs=False),
-    "/predict_async/submit": Rule(MULTIPART, TASK, "images", hands_inputs=False),
+    "/predict_async/submit": Rule(MULTIPART, TASK, "images"),
     "/preview": Rule(MULTIPART, SINGLE, "image", logged=False),
     "/auth/login": Rule(JSON, AUTH, "", logged=False, hands_inputs=False),
     "/auth/register": Rule(JSON, AUTH, "", logged=False, hands_inputs=False),

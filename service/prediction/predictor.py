@@ -6,7 +6,7 @@ reads the images behind them (the worker's own inference processes: BentoML's ``
 model service was measured against them, docs/performance.md) can change without the routes knowing.
 Whether an image may be kept is asked of the ``KeepQuota`` before it is read.
 
-Uploads (bytes, or the path of BentoML's temporary file) go to the worker's one ``InferencePool``
+Uploads (the images' bytes) go to the worker's one ``InferencePool``
 (``service.prediction.pool``): whichever inference process is idle gets whatever waits, as one batch
 (``service.prediction.process``: checks, decoding, normalization, keeping the image when
 ``DIGITIFY_KEEP_IMAGES`` says so, the model, and the spool commit of the batch's log rows), so
@@ -23,7 +23,6 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from service.accounts.rate_limit import RateLimiter
 from service.corrections.keep_quota import KeepQuota
@@ -69,9 +68,9 @@ class Predictor:
         self.pool.close()
 
     async def predict_one(
-        self, source: bytes | Path, endpoint: str, username: str | None, started: float
+        self, source: bytes, endpoint: str, username: str | None, started: float
     ) -> PredictionResult | Refusal:
-        """Read and log one image (its bytes, or the path of a file holding them)."""
+        """Read and log one image (its bytes)."""
         context = LogContext(str(uuid.uuid4()), username, endpoint, started)
         try:
             [reading] = await self.read([Upload(source, context)])
@@ -90,10 +89,8 @@ class Predictor:
             log_id=context.log_id,
         )
 
-    async def predict_many(
-        self, images: list[bytes] | list[Path], endpoint: str, username: str | None
-    ) -> BatchResult | Refusal:
-        """Read and log a batch (bytes, or paths of files); bad images get an error item, the rest are read."""
+    async def predict_many(self, images: list[bytes], endpoint: str, username: str | None) -> BatchResult | Refusal:
+        """Read and log a batch of images' bytes; bad images get an error item, the rest are read."""
         started = time.perf_counter()
         batch_id = str(uuid.uuid4())
         contexts = [LogContext(str(uuid.uuid4()), username, endpoint, started, batch_id) for _ in images]
@@ -103,24 +100,10 @@ class Predictor:
             )
         except (InferenceProcessError, PoolClosedError) as exc:
             return await self.refuse(InputError(f"{MODEL_UNAVAILABLE} ({exc})", 503), endpoint, username, started)
-        items = []
-        for index, (context, reading) in enumerate(zip(contexts, readings, strict=True)):
-            if reading.error is not None:
-                item = BatchItem(
-                    index=index, ok=False, error=reading.error, status=reading.status, log_id=context.log_id
-                )
-                items.append(item)
-            else:
-                items.append(
-                    BatchItem(
-                        index=index,
-                        ok=True,
-                        text=reading.text,
-                        confidence=reading.confidence,
-                        char_confidences=list(reading.char_confidences),
-                        log_id=context.log_id,
-                    )
-                )
+        items = [
+            batch_item(index, reading, context.log_id)
+            for index, (context, reading) in enumerate(zip(contexts, readings, strict=True))
+        ]
         ok = sum(item.ok for item in items)
         return BatchResult(
             batch_id=batch_id,
@@ -144,7 +127,7 @@ class Predictor:
                 self.quota.record(_user(upload), reading.nbytes)
         return readings
 
-    async def preview(self, source: bytes | Path) -> Reading:
+    async def preview(self, source: bytes) -> Reading:
         """What the model would read for an upload, rendered by an inference process (no model, nothing kept or logged).
 
         Raises InferenceProcessError or PoolClosedError when no inference process could do it.
@@ -177,6 +160,20 @@ class Predictor:
         row = log_row(LogContext(log_id, username, endpoint, started), self.model_version, error=str(error))
         await self.logbook.record_async([row])
         return Refusal(error, log_id)
+
+
+def batch_item(index: int, reading: Reading, log_id: str) -> BatchItem:
+    """One image's item of a batch result: its reading, or why it was refused, and its log id."""
+    if reading.error is not None:
+        return BatchItem(index=index, ok=False, error=reading.error, status=reading.status, log_id=log_id)
+    return BatchItem(
+        index=index,
+        ok=True,
+        text=reading.text,
+        confidence=reading.confidence,
+        char_confidences=list(reading.char_confidences),
+        log_id=log_id,
+    )
 
 
 def _user(upload: Upload) -> str | None:

@@ -5,8 +5,8 @@ the web worker they took turns with the event loop, the middleware and the log, 
 used little more than one core however many it had. The worker therefore starts child processes
 (``DIGITIFY_INFERENCE_PROCESSES``; ``spawn``: a fresh interpreter, no inherited threads), each of
 which loads the same model file and reads batches for it: the worker's ``service.prediction.pool``
-sends every upload waiting (bytes, or the path of BentoML's temporary file) through a pipe and
-gets one :class:`Reading` per upload back.
+sends every upload waiting (the image's bytes) through a pipe and gets one :class:`Reading` per
+upload back.
 
 An upload sent with its :class:`LogContext` gets its prediction-log row written by the child, in
 one durable spool commit per batch, before the readings go back. The answer's row is safe before
@@ -67,9 +67,9 @@ class InferenceConfig:
 
 @dataclass(frozen=True)
 class Upload:
-    """One upload to read (bytes, or the path of BentoML's temporary file), and its log context if it is logged."""
+    """One upload to read (the image's bytes), and its log context if it is logged."""
 
-    data: bytes | Path
+    data: bytes
     log: LogContext | None = None
     keep: bool = True  # may its image be kept (the user's quota and the store's room allow it)
     preview: bool = False  # only render what the model would read (``/preview``): no model, no keeping, no log
@@ -278,7 +278,7 @@ def reading_row(reading: Reading, context: LogContext, model_version: str) -> di
 def read_batch(
     recognizer: Recognizer,
     store: ImageStore | None,
-    uploads: list[bytes | Path],
+    uploads: list[bytes],
     max_bytes: int,
     keep: list[bool] | None = None,
     previews: list[bool] | None = None,
@@ -289,13 +289,7 @@ def read_batch(
     """
     prepared: list[PreparedImage] = []
     kept: list[bool] = []
-    for index, upload in enumerate(uploads):
-        try:
-            data = upload.read_bytes() if isinstance(upload, Path) else upload
-        except OSError as exc:  # BentoML's temporary file is gone: this upload fails, not the batch
-            prepared.append(PreparedImage(0, "", error=InputError(f"the upload could not be read ({exc.strerror})")))
-            kept.append(False)
-            continue
+    for index, data in enumerate(uploads):
         prepared.append(prepare(data, max_bytes))
         allowed = keep is None or keep[index]
         keepable = prepared[-1].error is None and store is not None and allowed and not trailing_bytes(data)

@@ -53,3 +53,15 @@ class RawPrediction(BaseModel):
     text: str
     confidence: float
     char_confidences: list[float]
+
+
+class TaskStatus(BaseModel):
+    """Where an async task stands: queued, running (``done`` of ``total`` images read), done, failed or canceled."""
+
+    task_id: str
+    status: str = Field(description="queued, running, done, failed or canceled")
+    done: int = Field(description="images read so far")
+    total: int = Field(description="images in the task")
+    created_at: str
+    updated_at: str
+    error: str | None = Field(default=None, description="why a failed task failed")

@@ -6,10 +6,13 @@
   registered and given the ``champion`` alias, imported into a temporary BentoML home by the
   real ``python -m service.import_model``.
 - ``ServiceProcess``: ``bentoml serve`` as a subprocess, waited on until ``/readyz`` answers.
+- ``RedisServer``: a throw-away Debian ``redis-server`` on a random loopback port, in its own folder.
+- ``WorkerProcess``: the async tasks' Celery worker (``scripts/worker.sh``), which can be killed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import io
 import os
@@ -20,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -223,7 +227,7 @@ def service_env(database_url: str, work: Path, model_env: dict[str, str]) -> dic
         "DIGITIFY_ADMIN_PASSWORD": ADMIN[1],
         "DATABASE_URL": database_url,
         "DIGITIFY_SPOOL_PATH": str(work / "spool.db"),
-        "BENTOML_RESULT_STORE": str(work / "task_result.db"),  # `bentoml serve` empties it at start
+        "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",  # no Redis: async tasks answer 503 unless a test starts one
         "DIGITIFY_MAX_UPLOAD_BYTES": str(1024 * 1024),
         "DIGITIFY_MAX_BATCH_IMAGES": "16",
         "DIGITIFY_USER_CACHE_SECONDS": "2",
@@ -232,6 +236,117 @@ def service_env(database_url: str, work: Path, model_env: dict[str, str]) -> dic
         "DIGITIFY_KEEP_IMAGES": "true",
         "DIGITIFY_IMAGE_STORE": str(work / "images"),
     }
+
+
+class RedisServer:
+    """A ``redis-server`` on a free loopback port with its own folder, nothing saved; stopped and started at will."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="digitify-redis-"))
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 30) -> RedisServer:
+        """Start the server and wait until it answers PING."""
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (scripts/setup.sh installs Debian's)")
+        options = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.root), "--save", ""]
+        options += ["--appendonly", "no", "--daemonize", "yes", "--pidfile", str(self.root / "redis.pid")]
+        subprocess.run(
+            [binary, *options, "--logfile", str(self.root / "redis.log")],
+            check=True,
+            timeout=30,
+        )
+        deadline = time.monotonic() + timeout
+        while not self.answers():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not answer on port {self.port}")
+            time.sleep(0.1)
+        return self
+
+    def answers(self) -> bool:
+        """Whether the server answers PING now."""
+        import redis
+
+        try:
+            return bool(redis.Redis.from_url(self.url, socket_connect_timeout=1).ping())
+        except redis.exceptions.RedisError:
+            return False
+
+    def stop(self) -> None:
+        """Stop the server now (what it holds is lost) and wait until its port is closed."""
+        pid_file = self.root / "redis.pid"
+        if not pid_file.exists():
+            return
+        pid = int(pid_file.read_text())
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while self.answers() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with contextlib.suppress(FileNotFoundError):
+            pid_file.unlink()
+
+    def remove(self) -> None:
+        """Stop the server and delete its folder."""
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class WorkerProcess:
+    """``scripts/worker.sh`` (the Celery worker) in its own process group, with its log in a file."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.env = {**os.environ, **QUIET_ENV, "PYTHONPATH": str(REPO), **env}
+        self.cwd = cwd
+        self.log_path = cwd / f"worker-{uuid.uuid4().hex[:8]}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 180) -> WorkerProcess:
+        """Start a worker and wait until it has loaded the model and listens for tasks."""
+        self.log_path = self.cwd / f"worker-{uuid.uuid4().hex[:8]}.log"
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                ["bash", str(REPO / "scripts" / "worker.sh"), "-n", f"digitify-test-{uuid.uuid4().hex[:8]}@%h"],
+                cwd=self.cwd,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while "digitify worker ready" not in self.log_tail(100_000):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the worker exited with {self.process.returncode}:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"the worker was not ready after {timeout}s:\n{self.log_tail()}")
+            time.sleep(0.3)
+        return self
+
+    def log_tail(self, chars: int = 6000) -> str:
+        """The end of the worker's log."""
+        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """Kill the worker's whole process group with SIGKILL (what it holds is not acknowledged)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(os.getpgid(self.process.pid), signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """Stop the worker (SIGTERM: a warm shutdown), then SIGKILL if it lingers."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        pgid = os.getpgid(self.process.pid)
+        os.killpg(pgid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(pgid, signal.SIGKILL)
+            self.process.wait(timeout=10)
 
 
 def png_bytes(image: Image.Image) -> bytes:

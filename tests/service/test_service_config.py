@@ -114,13 +114,29 @@ def test_production_opens_registration_only_when_told():
 
 @pytest.mark.parametrize(
     "environ",
-    [{"DIGITIFY_ENV": "staging"}, {"DIGITIFY_MAX_UPLOAD_BYTES": "lots"}, {"DIGITIFY_LOW_CONFIDENCE": "2"}],
+    [
+        {"DIGITIFY_ENV": "staging"},
+        {"DIGITIFY_MAX_UPLOAD_BYTES": "lots"},
+        {"DIGITIFY_LOW_CONFIDENCE": "2"},
+        {"DIGITIFY_TASK_RESULT_TTL": "0"},
+        {"DIGITIFY_TASK_VISIBILITY_SECONDS": "soon"},
+    ],
 )
 def test_bad_values_are_named(environ, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     name = next(iter(environ))
     with pytest.raises(ConfigError, match=name):
         load_settings(environ)
+
+
+def test_async_tasks_default_to_a_local_redis_and_a_day_of_results(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings({"DIGITIFY_JWT_SECRET": GOOD_SECRET, "DIGITIFY_ADMIN_PASSWORD": "a-real-password"})
+    assert (settings.redis_url, settings.task_result_ttl) == ("redis://127.0.0.1:6379/0", 86_400)
+    assert settings.task_visibility_seconds == 600
+    given = {"REDIS_URL": "redis://:pw@cache:6379/2", "DIGITIFY_TASK_RESULT_TTL": "60"}
+    settings = load_settings({"DIGITIFY_JWT_SECRET": GOOD_SECRET, "DIGITIFY_ADMIN_PASSWORD": "pw-for-tests", **given})
+    assert (settings.redis_url, settings.task_result_ttl) == ("redis://:pw@cache:6379/2", 60)
 
 
 def test_tracing_is_skipped_unless_asked_for():

@@ -299,14 +299,11 @@ def test_alembic_command_line_upgrades_and_downgrades(database_url, tmp_path):
 
 
 def test_sqlite_commits_are_synced_before_they_are_acknowledged(tmp_path):
-    """The spool, the task registry and a SQLite log run WAL with ``synchronous=FULL`` (2): durable on power loss."""
+    """The spool and a SQLite log run WAL with ``synchronous=FULL`` (2): durable on power loss."""
     from sqlalchemy import text
-
-    from service.accounts.task_owners import TaskOwners
 
     engines = [
         Spool(tmp_path / "spool.db").engine,
-        TaskOwners(tmp_path / "tasks.db").engine,
         make_engine(f"sqlite:///{tmp_path / 'log.db'}"),
     ]
     for engine in engines:

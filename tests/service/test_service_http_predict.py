@@ -1,9 +1,8 @@
-"""Predictions over real HTTP: upload, base64, batch, async task; every answer is logged."""
+"""Predictions over real HTTP: upload, base64, batch; every answer is logged (async: test_service_http_tasks.py)."""
 
 from __future__ import annotations
 
 import base64
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -93,28 +92,6 @@ def test_batch_over_the_limit_is_refused(server, number_png):
         response = client.post("/predict_batch", files=[("images", (f"{i}.png", number_png)) for i in range(17)])
     assert response.status_code == 413
     assert "/predict_async" in response.json()["error"]
-
-
-def test_async_task_submit_status_result(server, number_png, blank_png):
-    username, token = server.new_user()
-    files = [("images", (f"{i}.png", number_png if i % 5 else blank_png)) for i in range(40)]
-    with server.client(token) as client:
-        submitted = client.post("/predict_async/submit", files=files)
-        assert submitted.status_code == 200, submitted.text
-        task_id = submitted.json()["task_id"]
-        deadline = time.monotonic() + 60
-        while (status := client.get("/predict_async/status", params={"task_id": task_id}).json())["status"] not in (
-            "success",
-            "completed",
-            "failure",
-        ):
-            assert time.monotonic() < deadline, status
-            time.sleep(0.2)
-        assert status["status"] in ("success", "completed"), status
-        result = client.get("/predict_async/get", params={"task_id": task_id}).json()
-    assert (result["count"], result["ok"], result["rejected"]) == (40, 32, 8)
-    rows = server.wait_for_logs(username, 40)["items"]
-    assert {row["endpoint"] for row in rows} == {"predict_async"} and len(rows) == 40
 
 
 @pytest.mark.parametrize("path", ["/livez", "/readyz", "/healthz", "/docs", "/docs.json", "/"])
