@@ -46,7 +46,7 @@ def bare_environment(monkeypatch):
 def test_a_bare_start_generates_private_secrets_and_refuses_every_public_one(
     model_env, tmp_path, number_png, bare_environment
 ):
-    env = {**model_env, "BENTOML_RESULT_STORE": str(tmp_path / "task_result.db")}
+    env = dict(model_env)
     process = ServiceProcess(env, cwd=tmp_path).start()
     try:
         secrets_file = tmp_path / FILE_NAME
@@ -135,7 +135,7 @@ def this_machines_network_address() -> str:
 
 def test_development_mode_over_the_network_answers_only_this_machine(model_env, tmp_path, bare_environment):
     """A real server on every interface: loopback is served; its network address and forwarded requests are not."""
-    env = {**model_env, "BENTOML_RESULT_STORE": str(tmp_path / "task_result.db")}
+    env = dict(model_env)
     process = ServiceProcess(env, cwd=tmp_path, host="0.0.0.0").start()
     try:
         assert httpx.get(f"{process.url}/livez", timeout=30).status_code == 200

@@ -59,7 +59,6 @@ def test_two_services_in_one_directory_keep_their_rows_apart_through_a_postgresq
     for name, url in databases.items():
         env = service_env(url, tmp_path, model_env)
         env.pop("DIGITIFY_SPOOL_PATH")
-        env["BENTOML_RESULT_STORE"] = str(tmp_path / f"task-{name}.db")
         processes[name] = ServiceProcess(env, cwd=tmp_path).start()
     try:
         tokens = {name: register(process.url, f"load-{name}", "password-load") for name, process in processes.items()}
