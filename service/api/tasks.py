@@ -57,7 +57,7 @@ async def submit(state: Runtime, images: list[bytes], ctx: bentoml.Context) -> T
         record = await anyio.to_thread.run_sync(state.tasks.submit, user or "", images)
     except TasksUnavailableError as exc:
         ctx.response.status_code = 503
-        return error_response(503, str(exc), STARTING_HEADERS)
+        return unavailable(exc)
     return status_of(record)
 
 

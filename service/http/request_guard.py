@@ -74,7 +74,6 @@ class Rule:
     kind: str
     field: str
     logged: bool = True
-    hands_inputs: bool = True  # the route reads what the guard parsed (guarded_inputs), not the body
 
 
 ROUTES = {
@@ -83,8 +82,8 @@ ROUTES = {
     "/predict_batch": Rule(MULTIPART, BATCH, "images"),
     "/predict_async/submit": Rule(MULTIPART, TASK, "images"),
     "/preview": Rule(MULTIPART, SINGLE, "image", logged=False),
-    "/auth/login": Rule(JSON, AUTH, "", logged=False, hands_inputs=False),
-    "/auth/register": Rule(JSON, AUTH, "", logged=False, hands_inputs=False),
+    "/auth/login": Rule(JSON, AUTH, "", logged=False),
+    "/auth/register": Rule(JSON, AUTH, "", logged=False),
 }
 INPUTS_KEY = "digitify.inputs"
 
@@ -246,7 +245,7 @@ class RequestGuard:
                 checker = MultipartChecker(parameters, rule.field, max_parts, too_many)
             except MultipartRejectedError as exc:
                 return None, (exc.status, str(exc), declared)
-        keep_body = checker is None or not rule.hands_inputs  # multipart files are kept by the checker
+        keep_body = checker is None  # a multipart body's files are kept by the checker
         chunks: list[bytes] = []
         size = 0
         try:
@@ -266,14 +265,12 @@ class RequestGuard:
             return None, (exc.status, str(exc), size)
         body = b"".join(chunks)
         if checker is not None:
-            if not rule.hands_inputs:
-                return Admitted(body), None
             files = checker.files[0] if rule.kind == SINGLE else checker.files
             return Admitted(b"", {rule.field: files}), None
         document, problem = parse_json(body, rule.field)
         if problem is not None:
             return None, (400, problem, len(body))
-        if not rule.hands_inputs:
+        if rule.kind == AUTH:  # the login routes parse their JSON themselves
             return Admitted(body), None
         return Admitted(b"", {rule.field: document[rule.field]}), None
 
