@@ -158,6 +158,24 @@ def prepare_model_store(root: Path, model_file: Path | None = None) -> dict[str,
     return env
 
 
+def log_tail(path: Path, chars: int = 6000) -> str:
+    """The end of a subprocess's log file ('' before it exists)."""
+    return path.read_text(errors="replace")[-chars:] if path.exists() else ""
+
+
+def stop_process_group(process: subprocess.Popen[bytes] | None, grace_s: float) -> None:
+    """Stop a subprocess started in its own session, and its children: SIGTERM, then SIGKILL after ``grace_s``."""
+    if process is None or process.poll() is not None:
+        return
+    pgid = os.getpgid(process.pid)
+    os.killpg(pgid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(pgid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
 class ServiceProcess:
     """``bentoml serve`` in a subprocess (its own process group), with its log in a file."""
 
@@ -200,19 +218,11 @@ class ServiceProcess:
 
     def log_tail(self, chars: int = 6000) -> str:
         """The end of the server's log."""
-        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
+        return log_tail(self.log_path, chars)
 
     def stop(self) -> None:
         """Stop the server's whole process group (SIGTERM, then SIGKILL)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        pgid = os.getpgid(self.process.pid)
-        os.killpg(pgid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(pgid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        stop_process_group(self.process, grace_s=20)
 
 
 def service_env(database_url: str, work: Path, model_env: dict[str, str]) -> dict[str, str]:
@@ -327,7 +337,7 @@ class WorkerProcess:
 
     def log_tail(self, chars: int = 6000) -> str:
         """The end of the worker's log."""
-        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
+        return log_tail(self.log_path, chars)
 
     def kill(self) -> None:
         """Kill the worker's whole process group with SIGKILL (what it holds is not acknowledged)."""
@@ -338,15 +348,7 @@ class WorkerProcess:
 
     def stop(self) -> None:
         """Stop the worker (SIGTERM: a warm shutdown), then SIGKILL if it lingers."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        pgid = os.getpgid(self.process.pid)
-        os.killpg(pgid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(pgid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        stop_process_group(self.process, grace_s=30)
 
 
 def png_bytes(image: Image.Image) -> bytes:
