@@ -113,12 +113,12 @@ class Digitify:
     @bentoml.api(route="/predict", input_spec=ImageUpload, output_spec=PredictionResult)
     async def predict(self, image: bytes, ctx: bentoml.Context) -> PredictionResult | JSONResponse:
         """Read the number in an uploaded image (multipart form field ``image``: PNG, JPEG, ...)."""
-        return await predictions.predict(self.predictor, image, ctx)
+        return await predictions.predict(self.predictor, image, ctx, self.settings.decimal_separator)
 
     @bentoml.api(route="/predict_base64", input_spec=Base64Image, output_spec=PredictionResult)
     async def predict_base64(self, image: str, ctx: bentoml.Context) -> PredictionResult | JSONResponse:
         """Read the number in a base64 image or ``data:image/...;base64,`` URL (what a canvas gives)."""
-        return await predictions.predict_base64(self.predictor, image, ctx)
+        return await predictions.predict_base64(self.predictor, image, ctx, self.settings.decimal_separator)
 
     @bentoml.api(route="/predict_batch", input_spec=ImagesUpload, output_spec=BatchResult)
     async def predict_batch(self, images: list[bytes], ctx: bentoml.Context) -> BatchResult | JSONResponse:
@@ -129,7 +129,9 @@ class Digitify:
             if len(images) > limit
             else None
         )
-        return await predictions.predict_many(self.predictor, images, "predict_batch", too_many, ctx)
+        return await predictions.predict_many(
+            self.predictor, images, "predict_batch", too_many, ctx, self.settings.decimal_separator
+        )
 
     @bentoml.api(route="/predict_async/submit", input_spec=ImagesUpload, output_spec=TaskStatus)
     async def predict_async(self, images: list[bytes], ctx: bentoml.Context) -> TaskStatus | JSONResponse:

@@ -12,7 +12,7 @@ from models.calibration import LOG_SCORE, Calibration, fit_calibration
 from models.charset import BLANK, CHARSET, NUM_CLASSES, LabelError, decode, encode, validate_label
 from models.crnn import CRNN, output_lengths
 from models.decoding import beam_decode, greedy_decode
-from models.metrics import character_error_rate, edit_distance, exact_match
+from models.metrics import character_error_rate, edit_distance, exact_match, value_exact_match
 from models.recognizer import (
     MODEL_FORMAT,
     ModelFileError,
@@ -100,6 +100,8 @@ def test_metrics():
     assert edit_distance("12.5", "125") == 1
     assert exact_match(["1", "2"], ["1", "3"]) == 0.5
     assert character_error_rate(["12"], ["123"]) == pytest.approx(1 / 3)
+    # the same number written differently matches by value, not by text; a label with no value by its text
+    assert value_exact_match(["12.50", "007", "12.5", "1.2.3", "1.2.3"], ["12.5", "7", "125", "1.2.3", "1.23"]) == 0.6
 
 
 def test_crnn_shapes_and_ctc_length():

@@ -17,6 +17,7 @@ import bentoml
 from PIL import Image
 from starlette.responses import JSONResponse
 
+from models.number_value import SeparatorRule
 from service.http.asgi import STARTING_HEADERS, error_response
 from service.http.auth_middleware import account_of
 from service.prediction.pool import PoolClosedError
@@ -24,34 +25,56 @@ from service.prediction.predictor import MODEL_UNAVAILABLE, Predictor, Refusal
 from service.prediction.process import InferenceProcessError
 from service.prediction.schemas import BatchResult, PredictionResult, PreviewResult
 from service.prediction.uploads import InputError, decode_base64_image, png_data_url
+from service.prediction.values import separator_rule, with_values
 
 RETRY_HEADERS = STARTING_HEADERS  # a model that failed on a request is started again within seconds
 
 
-async def predict(predictor: Predictor, image: bytes, ctx: bentoml.Context) -> PredictionResult | JSONResponse:
-    """Read and log the number in one uploaded image (the bytes of the form field ``image``)."""
+async def predict(
+    predictor: Predictor, image: bytes, ctx: bentoml.Context, default_rule: SeparatorRule
+) -> PredictionResult | JSONResponse:
+    """Read and log the number in one uploaded image (the bytes of the form field ``image``).
+
+    ``default_rule``: how a separator is read for the value unless the request says (``decimal_separator``).
+    """
     started = time.perf_counter()
-    return answer(await predictor.predict_one(image, "predict", username(ctx), started), ctx)
+    try:
+        rule = separator_rule(ctx.request.query_params, default_rule)
+    except InputError as exc:
+        return refused(await predictor.refuse(exc, "predict", username(ctx), started), ctx)
+    return answer(with_values(await predictor.predict_one(image, "predict", username(ctx), started), rule), ctx)
 
 
-async def predict_base64(predictor: Predictor, image: str, ctx: bentoml.Context) -> PredictionResult | JSONResponse:
+async def predict_base64(
+    predictor: Predictor, image: str, ctx: bentoml.Context, default_rule: SeparatorRule
+) -> PredictionResult | JSONResponse:
     """Read and log the number in a base64 image or ``data:image/...;base64,`` URL (what a canvas gives)."""
     started = time.perf_counter()
     try:
+        rule = separator_rule(ctx.request.query_params, default_rule)
         data = decode_base64_image(image)
     except InputError as exc:
         return refused(await predictor.refuse(exc, "predict_base64", username(ctx), started), ctx)
-    return answer(await predictor.predict_one(data, "predict_base64", username(ctx), started), ctx)
+    outcome = await predictor.predict_one(data, "predict_base64", username(ctx), started)
+    return answer(with_values(outcome, rule), ctx)
 
 
 async def predict_many(
-    predictor: Predictor, images: list[bytes], endpoint: str, too_many: str | None, ctx: bentoml.Context
+    predictor: Predictor,
+    images: list[bytes],
+    endpoint: str,
+    too_many: str | None,
+    ctx: bentoml.Context,
+    default_rule: SeparatorRule,
 ) -> BatchResult | JSONResponse:
     """Read and log a batch (one result per image); ``too_many``: why the whole batch is refused (413), if it is."""
-    if too_many is not None:
-        refusal = await predictor.refuse(InputError(too_many, 413), endpoint, username(ctx), time.perf_counter())
-        return refused(refusal, ctx)
-    return answer(await predictor.predict_many(images, endpoint, username(ctx)), ctx)
+    try:
+        if too_many is not None:
+            raise InputError(too_many, 413)
+        rule = separator_rule(ctx.request.query_params, default_rule)
+    except InputError as exc:
+        return refused(await predictor.refuse(exc, endpoint, username(ctx), time.perf_counter()), ctx)
+    return answer(with_values(await predictor.predict_many(images, endpoint, username(ctx)), rule), ctx)
 
 
 async def preview(predictor: Predictor, image: bytes, ctx: bentoml.Context) -> PreviewResult | JSONResponse:

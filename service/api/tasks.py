@@ -25,6 +25,7 @@ from service.core.runtime import Runtime
 from service.http.asgi import STARTING_HEADERS, error_response
 from service.prediction.schemas import BatchResult, TaskStatus
 from service.prediction.uploads import InputError
+from service.prediction.values import separator_rule, with_item_values
 from service.tasks.queue import TasksUnavailableError
 from service.tasks.reader import ENDPOINT
 from service.tasks.records import DONE, TaskRecord
@@ -91,15 +92,19 @@ async def status(record: Annotated[TaskRecord, Depends(owned_task)]) -> TaskStat
 
 @router.get("/get", response_model=BatchResult)
 async def get(
-    record: Annotated[TaskRecord, Depends(owned_task)], state: Annotated[Runtime, Depends(runtime)]
+    request: Request, record: Annotated[TaskRecord, Depends(owned_task)], state: Annotated[Runtime, Depends(runtime)]
 ) -> dict[str, Any]:
-    """The result of a done task (409 before it is done; 404 once it expired)."""
+    """The result of a done task (409 before it is done; 404 once it expired), values by this request's rule."""
+    try:
+        rule = separator_rule(request.query_params, state.settings.decimal_separator)
+    except InputError as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
     if record.status != DONE:
         raise HTTPException(409, f"task {record.task_id} is {record.status}: its result is there once it is done")
     result = await anyio.to_thread.run_sync(state.tasks.result, record.task_id)
     if result is None:
         raise HTTPException(404, NOT_FOUND)
-    return result
+    return with_item_values(result, rule)
 
 
 @router.put("/cancel", response_model=TaskStatus)

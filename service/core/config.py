@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from models.number_value import SEPARATOR_RULES, SeparatorRule
 from service.core.dev_secrets import DevSecretsError, load_or_create, secrets_path
 from service.db.engine import database_identity
 
@@ -62,6 +63,7 @@ ENV_VARS = (
     "REDIS_URL",
     "DIGITIFY_TASK_RESULT_TTL",
     "DIGITIFY_TASK_VISIBILITY_SECONDS",
+    "DIGITIFY_DECIMAL_SEPARATOR",
 )
 
 
@@ -101,6 +103,7 @@ class Settings:
     redis_url: str = DEFAULT_REDIS_URL
     task_result_ttl: int = 86_400
     task_visibility_seconds: int = 600
+    decimal_separator: SeparatorRule = "auto"
 
     @property
     def production(self) -> bool:
@@ -222,6 +225,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
         task_result_ttl=_int(environ, "DIGITIFY_TASK_RESULT_TTL", 86_400, minimum=1),
         task_visibility_seconds=_int(environ, "DIGITIFY_TASK_VISIBILITY_SECONDS", 600, minimum=1),
+        decimal_separator=_separator_rule(environ),
     )
     _check_retention(settings)
     if production:
@@ -308,6 +312,15 @@ def _float(environ: Mapping[str, str], name: str, default: float, low: float, hi
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def _separator_rule(environ: Mapping[str, str]) -> SeparatorRule:
+    """Read how a reading's ``,`` or ``.`` is taken by default (``models.number_value``)."""
+    raw = (environ.get("DIGITIFY_DECIMAL_SEPARATOR") or "auto").strip().lower()
+    for rule in SEPARATOR_RULES:
+        if raw == rule:
+            return rule
+    raise ConfigError(f"DIGITIFY_DECIMAL_SEPARATOR must be one of {', '.join(SEPARATOR_RULES)}, got {raw!r}")
 
 
 def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:

@@ -5,7 +5,21 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 
-class PredictionResult(BaseModel):
+class ReadingValue(BaseModel):
+    """What a reading's text means as a number (``service.prediction.values``)."""
+
+    value: str | None = Field(
+        default=None,
+        description="the number as a normalized decimal string ('-12.5', '1250', '6.02e23'); null when the text "
+        "is not a well-formed number (value_error says why)",
+    )
+    value_error: str | None = Field(default=None, description="why the text has no value")
+    decimal_separator: str | None = Field(
+        default=None, description="how a '.' or ',' in the text was read: 'point' or 'comma' is the decimal separator"
+    )
+
+
+class PredictionResult(ReadingValue):
     """One read number."""
 
     text: str = Field(description="the number read from the image, over '0123456789.'")
@@ -23,7 +37,7 @@ class PreviewResult(BaseModel):
     height: int = Field(description="height of the normalized image in pixels (always 32)")
 
 
-class BatchItem(BaseModel):
+class BatchItem(ReadingValue):
     """One image of a batch: its prediction, or why it was rejected."""
 
     index: int

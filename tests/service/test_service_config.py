@@ -120,6 +120,7 @@ def test_production_opens_registration_only_when_told():
         {"DIGITIFY_LOW_CONFIDENCE": "2"},
         {"DIGITIFY_TASK_RESULT_TTL": "0"},
         {"DIGITIFY_TASK_VISIBILITY_SECONDS": "soon"},
+        {"DIGITIFY_DECIMAL_SEPARATOR": "dot"},
     ],
 )
 def test_bad_values_are_named(environ, tmp_path, monkeypatch):
@@ -137,6 +138,13 @@ def test_async_tasks_default_to_a_local_redis_and_a_day_of_results(tmp_path, mon
     given = {"REDIS_URL": "redis://:pw@cache:6379/2", "DIGITIFY_TASK_RESULT_TTL": "60"}
     settings = load_settings({"DIGITIFY_JWT_SECRET": GOOD_SECRET, "DIGITIFY_ADMIN_PASSWORD": "pw-for-tests", **given})
     assert (settings.redis_url, settings.task_result_ttl) == ("redis://:pw@cache:6379/2", 60)
+
+
+def test_the_decimal_separator_rule_defaults_to_auto(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    secrets = {"DIGITIFY_JWT_SECRET": GOOD_SECRET, "DIGITIFY_ADMIN_PASSWORD": "a-real-password"}
+    assert load_settings(secrets).decimal_separator == "auto"
+    assert load_settings({**secrets, "DIGITIFY_DECIMAL_SEPARATOR": " Comma "}).decimal_separator == "comma"
 
 
 def test_tracing_is_skipped_unless_asked_for():

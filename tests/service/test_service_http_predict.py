@@ -8,16 +8,29 @@ from pathlib import Path
 
 import pytest
 
+from models.number_value import parse_value
 from models.recognizer import Recognizer
 from tests.drawing import draw_number
 from tests.service.harness import png_bytes
 
-RESULT_FIELDS = {"text", "confidence", "char_confidences", "model_version", "log_id"}
+RESULT_FIELDS = {
+    "text",
+    "value",
+    "value_error",
+    "decimal_separator",
+    "confidence",
+    "char_confidences",
+    "model_version",
+    "log_id",
+}
 
 
-def check_result(result: dict) -> None:
+def check_result(result: dict, rule: str = "auto") -> None:
     assert set(result) == RESULT_FIELDS
     assert set(result["text"]) <= set("0123456789.")
+    parsed = parse_value(result["text"], rule)  # type: ignore[arg-type]
+    assert (result["value"], result["value_error"]) == (parsed.value, parsed.error)
+    assert result["decimal_separator"] == parsed.decimal_separator
     assert 0.0 <= result["confidence"] <= 1.0
     assert len(result["char_confidences"]) == len(result["text"])
     assert result["model_version"] == "digitify-crnn/v1"
@@ -44,6 +57,38 @@ def test_upload_base64_and_data_url_give_the_same_answer(server, number_png):
     assert row["text"] == uploaded.json()["text"] and row["char_confidences"] == uploaded.json()["char_confidences"]
     assert row["image_bytes"] == len(number_png) and len(row["image_sha256"]) == 64
     assert row["image_width"] > row["image_height"] > 0 and row["latency_ms"] > 0
+
+
+def test_each_reading_has_its_value_by_the_rule_the_request_names(server):
+    """``value`` follows ``decimal_separator`` (else the service's default, auto); a bad rule is a logged 400."""
+    username, token = server.new_user()
+    image = png_bytes(draw_number("4.5", height=48))
+    with server.client(token) as client:
+        by_default = client.post("/predict", files={"image": ("n.png", image, "image/png")})
+        by_comma = client.post(
+            "/predict", params={"decimal_separator": "comma"}, files={"image": ("n.png", image, "image/png")}
+        )
+        batch = client.post(
+            "/predict_batch", params={"decimal_separator": "point"}, files=[("images", ("n.png", image))]
+        )
+        bad = client.post("/predict", params={"decimal_separator": "dot"}, files={"image": ("n.png", image)})
+    assert by_default.status_code == by_comma.status_code == batch.status_code == 200
+    check_result(by_default.json())
+    check_result(by_comma.json(), "comma")
+    [item] = batch.json()["results"]
+    point = parse_value(item["text"], "point")
+    assert (item["value"], item["value_error"], item["decimal_separator"]) == (
+        point.value,
+        point.error,
+        point.decimal_separator,
+    )
+    if by_default.json()["text"] == "4.5":  # what a well-read drawing gives under each rule
+        assert (by_default.json()["value"], by_default.json()["decimal_separator"]) == ("4.5", "point")
+        assert by_comma.json()["value"] is None and "grouped by three" in by_comma.json()["value_error"]
+    assert bad.status_code == 400
+    assert bad.json()["error"] == "decimal_separator must be one of auto, point, comma, got 'dot'"
+    rows = server.wait_for_logs(username, 4)["items"]
+    assert {row["id"] for row in rows} >= {bad.json()["log_id"], by_default.json()["log_id"]}
 
 
 def test_concurrent_requests_get_the_answers_each_image_gets_alone(server, model_env):

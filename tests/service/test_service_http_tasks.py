@@ -16,6 +16,7 @@ import httpx
 import pytest
 import redis
 
+from models.number_value import parse_value
 from service.tasks.celery_app import masked_url
 from tests.service.conftest import Server
 from tests.service.harness import ADMIN, RedisServer, ServiceProcess, WorkerProcess, login, service_env
@@ -112,7 +113,15 @@ def test_submit_status_get_round_trip_logs_one_row_per_image(server, redis_serve
         status = wait_for_status(client, task_id, {"done", "failed"})
         assert (status["status"], status["done"], status["total"]) == ("done", 40, 40)
         result = client.get("/predict_async/get", params={"task_id": task_id}).json()
+        by_comma = client.get("/predict_async/get", params={"task_id": task_id, "decimal_separator": "comma"})
+        bad_rule = client.get("/predict_async/get", params={"task_id": task_id, "decimal_separator": "dot"})
     assert (result["batch_id"], result["count"], result["ok"], result["rejected"]) == (task_id, 40, 32, 8)
+    for rule, answer in (("auto", result), ("comma", by_comma.json())):  # values by the fetching request's rule
+        for item in answer["results"]:
+            expected = parse_value(item["text"], rule) if item["ok"] else None
+            assert item["value"] == (expected.value if expected else None)
+            assert item["decimal_separator"] == (expected.decimal_separator if expected else None)
+    assert bad_rule.status_code == 400 and "decimal_separator must be one of" in bad_rule.json()["error"]
     assert [item["index"] for item in result["results"]] == list(range(40))
     assert "no number found" in result["results"][0]["error"]
     rows = server.wait_for_logs(username, 40)["items"]

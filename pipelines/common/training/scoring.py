@@ -10,7 +10,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from models.metrics import character_error_rate, exact_match
+from models.metrics import character_error_rate, exact_match, value_exact_match
 
 MISSING = "∅"
 
@@ -76,6 +76,7 @@ def score(predictions: Sequence[str], labels: Sequence[str], confidences: Sequen
     return {
         "n": len(labels),
         "exact_match": round(exact_match(predictions, labels), 4),
+        "value_exact_match": round(value_exact_match(predictions, labels), 4),
         "cer": round(character_error_rate(predictions, labels), 4),
         "char_accuracy": round(sum(a == p for a, p in pairs) / max(label_chars, 1), 4),
         "ece": round(ece, 4),
