@@ -164,26 +164,26 @@ def test_recent_counts_minutes_shares_and_latency(engine):  # noqa: F811 (a fixt
 
 def test_figures_say_when_tasks_cannot_be_counted(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'log.db'}"
-    engine = make_engine(url)
-    migrate(engine)
+    log_engine = make_engine(url)
+    migrate(log_engine)
     monkeypatch.setenv("DIGITIFY_JWT_SECRET", JWT_SECRET)
     monkeypatch.setenv("REDIS_URL", nowhere())
     queue = TaskQueue(load_settings())
-    figures = read_figures(session_factory(engine), queue, 0.5, POLLING)
+    figures = read_figures(session_factory(log_engine), queue, 0.5, POLLING)
     assert (figures.predictions, figures.corrections_pending, figures.tasks) == (0, 0, None)
     assert figures.mode == POLLING and len(figures.per_minute) == 15
-    engine.dispose()
+    log_engine.dispose()
 
 
 def test_a_flush_that_moved_rows_is_announced(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'log.db'}")
-    logbook = Logbook(Spool(tmp_path / "spool.db"), engine, lambda: migrate(engine))
+    log_engine = make_engine(f"sqlite:///{tmp_path / 'log.db'}")
+    logbook = Logbook(Spool(tmp_path / "spool.db"), log_engine, lambda: migrate(log_engine))
     heard: list[int] = []
     logbook.on_flushed = heard.append
     logbook.record([log_row(), log_row()])
     assert logbook.flush() == 2 and logbook.flush() == 0
     assert heard == [2]  # once, for the flush that moved rows
-    engine.dispose()
+    log_engine.dispose()
 
 
 def fake_figures(mode: str) -> LiveFigures:
