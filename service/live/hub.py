@@ -41,14 +41,22 @@ class LiveHub:
         self.mode: Mode = POLLING
         self._streams: set[asyncio.Queue[LiveFigures]] = set()
         self._task: asyncio.Task[None] | None = None
+        self._settled: asyncio.Event | None = None  # set once the feed subscribed, or found Redis away
 
     @contextlib.asynccontextmanager
     async def stream(self) -> AsyncIterator[asyncio.Queue[LiveFigures]]:
-        """A queue that always holds the newest figures not yet taken, while the context lasts."""
+        """A queue that always holds the newest figures not yet taken, while the context lasts.
+
+        Entered once the feed knows its ``mode`` (subscribed, or Redis found away).
+        """
         updates: asyncio.Queue[LiveFigures] = asyncio.Queue(maxsize=1)
         self._streams.add(updates)
         if self._task is None or self._task.done():
+            self._settled = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._run(), name="digitify-live-hub")
+        if self._settled is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._settled.wait(), 4 * TIMEOUT_S)
         try:
             yield updates
         finally:
@@ -69,6 +77,7 @@ class LiveHub:
             except (redis.RedisError, OSError) as error:
                 logger.info("live dashboard polls the database, Redis is away: %s", error)
             self.mode = POLLING
+            self._settle()
             for _ in range(int(RECONNECT_S / POLL_S)):
                 await self._broadcast()
                 await asyncio.sleep(POLL_S)
@@ -80,6 +89,7 @@ class LiveHub:
             async with client.pubsub() as pubsub:
                 await pubsub.subscribe(CHANNEL)
                 self.mode = LIVE
+                self._settle()
                 loop = asyncio.get_running_loop()
                 last = loop.time()
                 await self._broadcast()
@@ -93,6 +103,11 @@ class LiveHub:
                     await self._broadcast()
         finally:
             await client.aclose()
+
+    def _settle(self) -> None:
+        """Say that the feed knows its mode (streams waiting to start go on)."""
+        if self._settled is not None:
+            self._settled.set()
 
     async def _broadcast(self) -> None:
         """Read the figures and put them in every stream's queue, replacing what it has not taken yet."""

@@ -210,6 +210,7 @@ def test_the_feed_answers_an_event_at_once_and_polls_without_redis(redis_server)
     async def scenario() -> tuple[str, float, str]:
         hub = LiveHub(redis_server.url, fake_figures)
         async with hub.stream() as updates:
+            assert hub.mode == LIVE  # a stream starts once the feed knows its mode
             first = await asyncio.wait_for(updates.get(), 5)  # read as soon as it subscribed
             await asyncio.sleep(0.6)  # past the throttle
             started = time.monotonic()
