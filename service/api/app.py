@@ -1,7 +1,7 @@
 """The FastAPI app mounted on the BentoML service: accounts, corrections, admin, the docs and the web UI.
 
-One router per resource (``service.api.accounts``, ``.corrections``, ``.admin``, ``.users``, ``.web``,
-``.tasks``: the async tasks' status, result, cancel and retry); the other
+One router per resource (``service.api.accounts``, ``.corrections``, ``.admin``, ``.live``: the live
+dashboard's stream, ``.users``, ``.web``, ``.tasks``: the async tasks' status, result, cancel and retry); the other
 prediction routes are the BentoML service's own APIs (``service.service``, answered by
 ``service.api.predictions``). Every error answers ``{"error": message}``
 (``service.http.asgi.error_response``), and a route that needs the runtime before the worker has
@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.accounts.throttle import ThrottledError
-from service.api import accounts, admin, corrections, tasks, users, web
+from service.api import accounts, admin, corrections, live, tasks, users, web
 from service.core.config import web_dir
 from service.core.runtime import RuntimeNotReadyError
 from service.corrections.queue import CorrectionError
@@ -27,6 +27,7 @@ app = FastAPI(title="Digitify accounts and admin", docs_url=None, redoc_url=None
 app.include_router(accounts.router)
 app.include_router(corrections.router)
 app.include_router(admin.router)
+app.include_router(live.router)
 app.include_router(users.router)
 app.include_router(tasks.router)
 app.include_router(web.router)

@@ -25,6 +25,7 @@ from service.corrections.queue import (
 )
 from service.db.queries import LogFilter
 from service.db.tables import CORRECTION_ACCEPTED, CORRECTION_REJECTED
+from service.live.events import CORRECTIONS
 
 router = APIRouter()
 
@@ -89,12 +90,14 @@ def correct(
             return CorrectionItem(**correction_item(correction, prediction))
 
     try:
-        return attempt()
+        item = attempt()
     except CorrectionError as exc:
         if exc.status != 404:
             raise
-    rt.logbook.flush_for_request()  # a prediction made a moment ago may still wait in the spool
-    return attempt()
+        rt.logbook.flush_for_request()  # a prediction made a moment ago may still wait in the spool
+        item = attempt()
+    rt.events.publish(CORRECTIONS)
+    return item
 
 
 def correction_filter(
@@ -133,7 +136,9 @@ def _review(rt: Runtime, account: Account, log_id: str, status: str, seen: Revie
     """Set a correction's review status and answer the updated item."""
     rt.ensure_schema()
     with rt.sessions() as session:
-        return CorrectionItem(**correction_item(*review(session, account, log_id, status, seen.text)))
+        item = CorrectionItem(**correction_item(*review(session, account, log_id, status, seen.text)))
+    rt.events.publish(CORRECTIONS)
+    return item
 
 
 @router.post("/admin/corrections/{log_id}/accept")

@@ -1,11 +1,11 @@
 """The per-process state the service, its middleware and its routes share.
 
-One ``Runtime`` per worker process: settings, the database engine and sessions, accounts and
-their cache, the tokens already verified, the limits on login attempts, the prediction logbook,
-the async tasks' queue (Redis, through Celery), the kept images, the web UI's files and the predictor every
-prediction route uses. The service builds it whole in ``__init__`` (the predictor last, on the
-logbook it logs to); the ASGI middleware and the FastAPI routes, which exist before the service
-instance, find it through :func:`current`.
+One ``Runtime`` per worker process: settings, the database engine and sessions, accounts and their
+cache, the tokens already verified, the limits on login attempts, the prediction logbook, the async
+tasks' queue (Redis, through Celery), the live dashboard's events, tickets and feed, the kept
+images, the web UI's files and the predictor every prediction route uses. The service builds it
+whole in ``__init__`` (the predictor last, on the logbook it logs to); the ASGI middleware and the
+FastAPI routes, which exist before the service instance, find it through :func:`current`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ from service.corrections.keep_quota import KeepQuota
 from service.corrections.retention import RetentionSweeper
 from service.db.engine import database_identity, make_engine, migrate, session_factory
 from service.http.web_files import web_folder
+from service.live.events import PREDICTIONS, EventPublisher
+from service.live.figures import LiveFigures, Mode, read_figures
+from service.live.hub import LiveHub
+from service.live.tickets import LiveTickets
 from service.prediction.predictor import Predictor
 from service.prediction.process import InferenceConfig
 from service.predlog.logbook import Logbook
@@ -50,6 +54,10 @@ class Runtime:
         spool = Spool(settings.spool_path, owner=database_identity(settings.database_url, settings.spool_path.parent))
         self.logbook = Logbook(spool, self.engine, self.ensure_schema, settings.spool_max_rows)
         self.tasks = TaskQueue(settings)  # connects to Redis at first use
+        self.events = EventPublisher(settings.redis_url)
+        self.logbook.on_flushed = lambda rows: self.events.publish(PREDICTIONS, rows=rows)
+        self.live_tickets = LiveTickets(settings.jwt_secret, self.tasks.client)
+        self.live = LiveHub(settings.redis_url, self.read_live_figures)
         self.auth_throttle = AuthThrottle()
         self.tokens = VerifiedTokens(settings.jwt_secret)
         self.images = ImageStore(settings.image_store)
@@ -78,6 +86,11 @@ class Runtime:
             self._bootstrap_admin()
             self._schema_ready = True
 
+    def read_live_figures(self, mode: Mode) -> LiveFigures:
+        """The live dashboard's figures now (blocking: the database and Redis)."""
+        self.ensure_schema()
+        return read_figures(self.sessions, self.tasks, self.settings.low_confidence, mode)
+
     def _bootstrap_admin(self) -> None:
         """Make the admin named by the environment exist with the environment's password."""
         username, password = self.settings.admin_username, self.settings.admin_password
@@ -105,6 +118,7 @@ class Runtime:
         self.retention.stop()
         self.logbook.stop()
         self.logbook.spool.close()
+        self.events.close()
         self.tasks.close()
         self.engine.dispose()
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from service.db.tables import OUTCOME_OK, PredictionLog
@@ -199,3 +199,34 @@ def _percentiles(session: Session, conditions: list[ColumnElement[bool]], total:
         statement = _where(select(PredictionLog.latency_ms), conditions).order_by(PredictionLog.latency_ms)
         result[f"p{percent}"] = session.scalar(statement.offset(rank - 1).limit(1))
     return result
+
+
+def recent(session: Session, minutes: list[datetime], low_confidence: float) -> dict[str, Any]:
+    """The rows since ``minutes[0]`` (the starts of consecutive minutes, oldest first), for the live dashboard.
+
+    Answers the row count of each minute, how many rows were answered, rejected and answered with
+    a confidence under ``low_confidence``, and the latency percentiles of them all.
+    """
+    log = PredictionLog
+    conditions = [log.created_at >= minutes[0]]
+    whens = [(log.created_at < start, index) for index, start in enumerate(minutes[1:])]
+    minute = case(*whens, else_=len(minutes) - 1).label("minute") if whens else literal(0).label("minute")
+    is_ok = log.outcome == OUTCOME_OK
+    ok_count = func.sum(case((is_ok, 1), else_=0))
+    low_count = func.sum(case((and_(is_ok, log.confidence < low_confidence), 1), else_=0))
+    statement = _where(select(minute, func.count(), ok_count, low_count), conditions).group_by(minute)
+    per_minute = [0] * len(minutes)
+    ok = low = 0
+    for index, count, ok_rows, low_rows in session.execute(statement):
+        per_minute[int(index)] = int(count)
+        ok += int(ok_rows or 0)
+        low += int(low_rows or 0)
+    total = sum(per_minute)
+    return {
+        "per_minute": per_minute,
+        "total": total,
+        "ok": ok,
+        "rejected": total - ok,
+        "low_confidence": low,
+        "latency_ms": _percentiles(session, conditions, total),
+    }

@@ -3,18 +3,22 @@
 Deny by default: health probes, the API docs, login/registration and the web UI's files are
 public; predictions and everything else need a valid HS256 token of a known, active user whose
 token version is current (a password change revokes older tokens), and ``/admin/*`` and
-``/metrics`` need the admin role (403 otherwise). The authenticated account is put
-in the ASGI scope under ``SCOPE_KEY`` for the handlers to log.
+``/metrics`` need the admin role (403 otherwise). The live dashboard's stream (``TICKET_PATHS``)
+may instead be opened with a single-use ticket in its query (``service.live.tickets``: a browser's
+``EventSource`` cannot send the header, and the token itself never goes in a URL); the ticket's
+account is then checked like a token's. The authenticated account is put in the ASGI scope under
+``SCOPE_KEY`` for the handlers to log.
 """
 
 from __future__ import annotations
 
 from collections.abc import MutableMapping
 from typing import Any
+from urllib.parse import parse_qs
 
 import anyio
 
-from service.accounts.tokens import AuthError
+from service.accounts.tokens import AuthError, Claims
 from service.accounts.users import Account, UserStoreUnavailableError
 from service.core.runtime import Runtime, RuntimeNotReadyError, current
 from service.http.asgi import ASGIApp, Receive, Scope, Send, send_error, send_starting
@@ -36,6 +40,7 @@ PUBLIC_PATHS = frozenset(
 )
 PUBLIC_PREFIXES = ("/static_content/",)
 ADMIN_PATHS = frozenset({"/metrics"})
+TICKET_PATHS = frozenset({"/admin/live"})
 
 
 def account_of(scope: MutableMapping[str, Any]) -> Account | None:
@@ -62,6 +67,14 @@ def bearer_token(scope: Scope) -> str | None:
                 return token.strip()
             return None
     return None
+
+
+def ticket_of(scope: Scope) -> str | None:
+    """The ``ticket`` query parameter of a request to a ``TICKET_PATHS`` route, if given once."""
+    if scope["path"] not in TICKET_PATHS:
+        return None
+    tickets = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("ticket", [])
+    return tickets[0] if len(tickets) == 1 else None
 
 
 class AuthMiddleware:
@@ -99,12 +112,16 @@ class AuthMiddleware:
         await self.app({**scope, SCOPE_KEY: account}, receive, send)
 
     async def _authenticate(self, scope: Scope, runtime: Runtime) -> tuple[Account | None, tuple[int, str] | None]:
-        """Return the token's account, or ``(None, (status, message))`` saying why not."""
-        token = bearer_token(scope)
-        if token is None:
+        """Return the token's (or ticket's) account, or ``(None, (status, message))`` saying why not."""
+        token, ticket = bearer_token(scope), ticket_of(scope)
+        if token is None and ticket is None:
             return None, (401, "missing bearer token (log in at /auth/login)")
         try:
-            claims = runtime.tokens.decode(token)
+            claims: Claims = (
+                runtime.tokens.decode(token)
+                if token is not None
+                else await anyio.to_thread.run_sync(runtime.live_tickets.redeem, ticket)
+            )
         except AuthError as exc:
             return None, (401, str(exc))
         fresh, account = runtime.directory.cached(claims.username)

@@ -17,7 +17,8 @@ When the database refuses a batch's data (a data error, a violated constraint, a
 the rows are inserted one by one and those it refuses are quarantined in the spool (kept, counted,
 listed for admins), so one poison row never stops the others. ``status`` says how full the
 spool is and whether the flusher is stuck; the service refuses new predictions (503) while the
-spool is at its cap, and reports a full spool or a stuck flusher as not ready.
+spool is at its cap, and reports a full spool or a stuck flusher as not ready. After a flush that
+moved rows, ``on_flushed`` hears how many (the live dashboard's event, ``service.live.events``).
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ class Logbook:
         self._failures = 0
         self._progress_at = time.monotonic()
         self.observer: Callable[[LogbookStatus], None] | None = None
+        self.on_flushed: Callable[[int], None] | None = None
         self._count_lock = threading.Lock()
         self.commits = 0  # spool commits of the writer thread
         self._spooled = spool.backlog()  # kept in memory: ``full`` is asked on every prediction
@@ -200,6 +202,8 @@ class Logbook:
             batch = self.spool.peek(FLUSH_BATCH)
             if not batch:
                 self._progress_at = time.monotonic()
+                if moved and self.on_flushed is not None:
+                    self.on_flushed(moved)
                 return moved
             self.ensure_schema()
             try:

@@ -54,6 +54,10 @@ class TaskQueue:
         """The task's record, or None if there is none (never submitted, or expired)."""
         return self._call(self.records.find, task_id)
 
+    def active(self) -> dict[str, int]:
+        """How many tasks are ``queued`` and ``running`` (the live dashboard's figures)."""
+        return self._call(self.records.active)
+
     def cancel(self, task_id: str) -> tuple[bool, str]:
         """Cancel a queued or running task (a worker stops at its next chunk); return whether it was, and its status."""
         return self._call(self.records.cancel, task_id)

@@ -14,6 +14,11 @@ read from, and the images of a committed chunk are deleted with it: Redis holds 
 until it is read. A finished task keeps its record for ``ttl`` seconds (``DIGITIFY_TASK_RESULT_TTL``);
 a failed or cancelled one keeps its unread images as long, for a retry. An unfinished task's keys
 expire after ``UNFINISHED_TTL_S``, so nothing stays for ever. No credential is stored.
+
+Every change of status also keeps ``digitify:tasks:active`` (a hash: the id of each queued or
+running task to its status, what the live dashboard counts: :meth:`TaskRecords.active`) and
+announces the new status on the live dashboard's channel (``service.live.events``), in the same
+script or transaction as the change itself: no extra round trip, and no change goes unannounced.
 """
 
 from __future__ import annotations
@@ -26,15 +31,31 @@ from typing import Any
 
 import redis
 
+from service.live.events import CHANNEL, TASK, encode
+
 QUEUED, RUNNING, DONE, FAILED, CANCELED = "queued", "running", "done", "failed", "canceled"
 RETRYABLE = frozenset({FAILED, CANCELED})
 UNFINISHED_TTL_S = 7 * 86_400
 PREFIX = "digitify:task:"
+ACTIVE = "digitify:tasks:active"
 
+# Prepended to every script that changes a status: the active tasks' index, and the event.
+_ANNOUNCE = f"""
+local function announce(active, status)
+  local task_id = string.sub(KEYS[1], {len(PREFIX) + 1})
+  if status == 'queued' or status == 'running' then
+    redis.call('HSET', active, task_id, status)
+  else
+    redis.call('HDEL', active, task_id)
+  end
+  redis.call('PUBLISH', '{CHANNEL}', '{{"kind":"{TASK}","status":"' .. status .. '"}}')
+end
+"""
 _CLAIM = """
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'queued' and status ~= 'running' then return -1 end
 redis.call('HSET', KEYS[1], 'status', 'running', 'updated_at', ARGV[1])
+if status == 'queued' then announce(KEYS[2], 'running') end
 return tonumber(redis.call('HGET', KEYS[1], 'done'))
 """
 _COMMIT = """
@@ -53,6 +74,7 @@ return 1
 _FINISH = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updated_at', ARGV[2], 'error', ARGV[4])
+announce(KEYS[4], ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 if ARGV[1] == 'done' then
   redis.call('DEL', KEYS[2], KEYS[3])
@@ -69,6 +91,7 @@ local allowed = false
 for i = 4, #ARGV do if ARGV[i] == status then allowed = true end end
 if not allowed then return {0, status} end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updated_at', ARGV[2], 'error', '')
+announce(KEYS[4], ARGV[1])
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
 return {1, ARGV[1]}
 """
@@ -104,10 +127,10 @@ class TaskRecords:
     def __init__(self, client: redis.Redis, ttl: int) -> None:
         self.client = client
         self.ttl = ttl
-        self._claim = client.register_script(_CLAIM)
+        self._claim = client.register_script(_ANNOUNCE + _CLAIM)
         self._commit = client.register_script(_COMMIT)
-        self._finish = client.register_script(_FINISH)
-        self._move = client.register_script(_MOVE)
+        self._finish = client.register_script(_ANNOUNCE + _FINISH)
+        self._move = client.register_script(_ANNOUNCE + _MOVE)
 
     def create(self, task_id: str, owner: str, images: Sequence[bytes]) -> TaskRecord:
         """Record a new queued task of ``owner`` with its images (an empty task is done at once)."""
@@ -121,6 +144,8 @@ class TaskRecords:
             if images:
                 pipe.hset(images_key, mapping={str(index): data for index, data in enumerate(images)})
                 pipe.expire(images_key, UNFINISHED_TTL_S)
+                pipe.hset(ACTIVE, task_id, QUEUED)
+            pipe.publish(CHANNEL, encode(TASK, status=status))
             pipe.execute()
         return TaskRecord(task_id, owner, status, len(images), 0, now, now, None)
 
@@ -143,11 +168,27 @@ class TaskRecords:
 
     def delete(self, task_id: str) -> None:
         """Forget a task entirely (a submission whose message could not be sent)."""
-        self.client.delete(*_keys(task_id))
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.delete(*_keys(task_id))
+            pipe.hdel(ACTIVE, task_id)
+            pipe.execute()
+
+    def active(self) -> dict[str, int]:
+        """How many tasks are queued and running; tasks whose record expired leave the index here."""
+        index = {key.decode(): value.decode() for key, value in self.client.hgetall(ACTIVE).items()}
+        with self.client.pipeline(transaction=False) as pipe:
+            for task_id in index:
+                pipe.exists(_keys(task_id)[0])
+            present = pipe.execute()
+        gone = [task_id for task_id, exists in zip(index, present, strict=True) if not exists]
+        if gone:
+            self.client.hdel(ACTIVE, *gone)
+        statuses = [status for task_id, status in index.items() if task_id not in gone]
+        return {QUEUED: statuses.count(QUEUED), RUNNING: statuses.count(RUNNING)}
 
     def claim(self, task_id: str) -> int | None:
         """Mark a queued (or re-delivered running) task running; return how many images are done, or None to skip it."""
-        done = int(self._claim(keys=_keys(task_id)[:1], args=[_now()]))
+        done = int(self._claim(keys=[_keys(task_id)[0], ACTIVE], args=[_now()]))
         return None if done < 0 else done
 
     def images(self, task_id: str, start: int, stop: int) -> list[bytes | None]:
@@ -165,7 +206,7 @@ class TaskRecords:
 
     def finish(self, task_id: str, status: str, error: str = "") -> bool:
         """End a running task as ``done`` (images and items deleted) or ``failed``; its record then lives ``ttl`` s."""
-        return bool(self._finish(keys=_keys(task_id), args=[status, _now(), str(self.ttl), error]))
+        return bool(self._finish(keys=[*_keys(task_id), ACTIVE], args=[status, _now(), str(self.ttl), error]))
 
     def cancel(self, task_id: str) -> tuple[bool, str]:
         """Cancel a queued or running task; return whether it was, and its status now ('' if there is no such task)."""
@@ -180,5 +221,5 @@ class TaskRecords:
 
         Returns whether it moved, and its status now.
         """
-        moved, now = self._move(keys=_keys(task_id), args=[status, _now(), str(ttl), *allowed])
+        moved, now = self._move(keys=[*_keys(task_id), ACTIVE], args=[status, _now(), str(ttl), *allowed])
         return bool(moved), now.decode() if isinstance(now, bytes) else str(now)

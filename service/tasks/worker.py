@@ -1,12 +1,13 @@
 """The Celery worker of async prediction: ``./scripts/worker.sh`` (``celery -A service.tasks.worker worker``).
 
-It reads the service's settings from the same environment variables (``service.core.config``),
-loads the served model from the BentoML model store (``DIGITIFY_MODEL``) once at start, and logs
-through the same durable path as the service: rows go to the spool of ``DIGITIFY_SPOOL_PATH``
-(claimed for ``DATABASE_URL``, as the service claims it) and its own flusher moves them to the
-database (a spool shared with a service on the same machine is flushed by both, harmlessly: the
-insert skips row ids the log has). Each task is read by ``service.tasks.reader``; a task the
-reader skips (cancelled, finished, taken over) leaves its result untouched in the backend.
+It reads the service's settings from the same environment variables (``service.core.config``), loads
+the served model from the BentoML model store (``DIGITIFY_MODEL``) once at start, and logs through
+the same durable path as the service: rows go to the spool of ``DIGITIFY_SPOOL_PATH`` (claimed for
+``DATABASE_URL``, as the service claims it) and its own flusher moves them to the database and
+announces them to the live dashboard (``service.live.events``) (a spool shared with a service on the
+same machine is flushed by both, harmlessly: the insert skips row ids the log has). Each task is
+read by ``service.tasks.reader``; a task the reader skips (cancelled, finished, taken over) leaves
+its result untouched in the backend.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from service.core import config
 from service.corrections.image_store import ImageStore
 from service.corrections.keep_quota import KeepQuota
 from service.db.engine import database_identity, make_engine, migrate
+from service.live.events import PREDICTIONS, EventPublisher
 from service.prediction.model_store import stored_model_file
 from service.predlog.logbook import Logbook
 from service.predlog.spool import Spool
@@ -71,6 +73,8 @@ def build_reader() -> TaskReader:
             migrated.set()
 
     logbook = Logbook(spool, engine, ensure_schema, settings.spool_max_rows)
+    events = EventPublisher(settings.redis_url)
+    logbook.on_flushed = lambda rows: events.publish(PREDICTIONS, rows=rows)  # the live dashboard hears of them
     logbook.start()
     store = ImageStore(settings.image_store) if settings.keep_images else None
     quota = KeepQuota(settings.kept_mb_per_user_day * 1024 * 1024, store.root if store and store.local else None)

@@ -2,7 +2,8 @@
 
 The service is started by the service tests' own harness (``tests/service/harness.py``): the real
 ``bentoml serve service.service:Digitify`` in production mode, with a throw-away BentoML home,
-SQLite log and image store (images are kept, as the corrections loop needs). It serves the model
+SQLite log and image store (images are kept, as the corrections loop needs), and a throw-away
+Redis (the live dashboard's events). It serves the model
 the session's ``trained_model_file`` fixture trains on pen-stroke numbers (``tests/conftest.py``),
 so the tests assert the exact text read.
 
@@ -19,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Playwright, expect, sync_playwright
 
 from tests.e2e.support import Console, LiveService, Screenshots, WebPage
-from tests.service.harness import ADMIN, ServiceProcess, run_python, service_env
+from tests.service.harness import ADMIN, RedisServer, ServiceProcess, run_python, service_env
 
 REPO = Path(__file__).resolve().parents[2]
 WEB_DIST = REPO / "service" / "web" / "dist"
@@ -53,18 +54,22 @@ def live_service(trained_model_file: Path, tmp_path_factory: pytest.TempPathFact
     work = tmp_path_factory.mktemp("e2e-service")
     model_env = {"BENTOML_HOME": str(work / "bentoml")}
     run_python(["-c", STORE_SCRIPT, str(trained_model_file)], model_env, cwd=work)
+    redis_server = RedisServer().start()
     env = {
         **service_env(f"sqlite:///{work / 'predictions.db'}", work, model_env),
+        "REDIS_URL": redis_server.url,
         "DIGITIFY_WEB_DIR": str(WEB_DIST),
         # The corrections loop shows an admin the image each prediction was made from.
         "DIGITIFY_KEEP_IMAGES": "true",
         "DIGITIFY_IMAGE_STORE": str(work / "images"),
     }
-    process = ServiceProcess(env, cwd=work).start(timeout=START_TIMEOUT_S)
+    process = ServiceProcess(env, cwd=work)
     try:
+        process.start(timeout=START_TIMEOUT_S)
         yield LiveService(url=process.url, admin=ADMIN)
     finally:
         process.stop()
+        redis_server.remove()
 
 
 @pytest.fixture(scope="session")

@@ -10,21 +10,11 @@ import { Sparkbars } from "../charts/Sparkbars";
 import { millis, percent } from "../format";
 import { Card } from "./Card";
 import { CorrectionsChart } from "./CorrectionsChart";
+import { Headline } from "./Headline";
 
 interface StatsPanelProps {
   stats: StatsAnswer;
   versions: VersionStats[];
-}
-
-function Headline({ label, value, testId }: { label: string; value: string; testId: string }) {
-  return (
-    <div className="rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
-      <p className="text-xs font-semibold uppercase tracking-wide text-slate-500">{label}</p>
-      <p className="text-2xl font-semibold tabular-nums" data-testid={testId}>
-        {value}
-      </p>
-    </div>
-  );
 }
 
 /** Share of rejected inputs among all rows, or null without rows. */

@@ -1,6 +1,7 @@
 /**
- * The admin dashboard: the corrections to review, analytics, the prediction log (filters,
- * sorting, pagination) and the accounts (disable or enable one). A plain user who opens it sees
+ * The admin dashboard: the live figures (they move by themselves), the corrections to review,
+ * analytics, the prediction log (filters, sorting, pagination) and the accounts (disable or
+ * enable one). A plain user who opens it sees
  * the service's "admins only" refusal.
  */
 import { useCallback, useEffect, useState } from "react";
@@ -19,6 +20,7 @@ import {
 import { ApiError } from "../api";
 import { CorrectionsQueue } from "../components/CorrectionsQueue";
 import { ErrorBanner } from "../components/ErrorBanner";
+import { LivePanel } from "../components/LivePanel";
 import { LogFilterForm } from "../components/LogFilterForm";
 import { LogTable } from "../components/LogTable";
 import { Pager } from "../components/Pager";
@@ -129,6 +131,7 @@ export function DashboardPage({ token, username, onAuthError }: DashboardPagePro
         </button>
       </div>
       <ErrorBanner message={error} onDismiss={() => setError(null)} />
+      <LivePanel token={token} onError={fail} />
       <CorrectionsQueue token={token} reload={reload} onError={fail} onReviewed={onReviewed} />
       {stats && <StatsPanel stats={stats} versions={versions} />}
       <section className="space-y-3" aria-label="Prediction log">
