@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import glob
 import io
@@ -24,7 +25,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 from PIL import Image
@@ -370,3 +374,9 @@ def register(url: str, username: str, password: str) -> str:
     response = httpx.post(f"{url}/auth/register", json={"username": username, "password": password}, timeout=30)
     response.raise_for_status()
     return login(url, username, password)
+
+
+def run_loop(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine on an event loop in a thread of its own (the browser tests may hold this thread's)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()

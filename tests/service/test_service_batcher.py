@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import numpy as np
 import pytest
 
 from service.batching.thread_batcher import BatcherClosedError, ThreadBatcher
+from tests.service.harness import run_loop
 
 
 class SlowCall:
@@ -31,12 +29,6 @@ class SlowCall:
         if self.fail_on in values:
             raise RuntimeError("the call broke")
         return values
-
-
-def run_loop(coroutine: Coroutine[Any, Any, Any]) -> Any:
-    """Run a coroutine on an event loop in a thread of its own (the browser tests may hold this thread's)."""
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, coroutine).result()
 
 
 def images(*values: float) -> list[np.ndarray]:

@@ -18,7 +18,7 @@ from service.prediction.pool import InferencePool, PoolClosedError
 from service.prediction.process import InferenceConfig, InferenceProcess, InferenceProcessError, Reading, Upload
 from tests.configs import small_config
 from tests.drawing import draw_number
-from tests.service.harness import png_bytes
+from tests.service.harness import png_bytes, run_loop
 
 TEXTS = ["1", "22", "3.3", "444", "5.55", "6", "77.7", "8888"]
 
@@ -58,12 +58,6 @@ def processes(model_file: Path, count: int) -> list[CountingProcess]:
     """``count`` started inference processes of the small model."""
     config = InferenceConfig(model_file, "v-test", torch_threads=1, max_upload_bytes=64 * 1024)
     return [CountingProcess(config) for _ in range(count)]
-
-
-def run_loop(coroutine: Coroutine[Any, Any, Any]) -> Any:
-    """Run a coroutine on an event loop in a thread of its own (the browser tests may hold this thread's)."""
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, coroutine).result()
 
 
 def test_concurrent_requests_share_batches_and_get_the_readings_of_their_own_uploads(model_file, images):

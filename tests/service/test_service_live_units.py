@@ -26,7 +26,7 @@ from service.predlog.logbook import Logbook
 from service.predlog.spool import Spool
 from service.tasks.queue import TaskQueue
 from service.tasks.records import ACTIVE, PREFIX, TaskRecords
-from tests.service.harness import JWT_SECRET, RedisServer, free_port
+from tests.service.harness import JWT_SECRET, RedisServer, free_port, run_loop
 from tests.service.test_service_database import database_url, engine, log_row  # noqa: F401 (fixtures)
 
 ADMIN = Account(username="root", role="admin", is_active=True, token_version=3)
@@ -221,7 +221,7 @@ def test_the_feed_answers_an_event_at_once_and_polls_without_redis(redis_server)
             assert second.generated_at != first.generated_at
             return first.mode, time.monotonic() - started, second.mode
 
-    first_mode, delay, second_mode = asyncio.run(scenario())
+    first_mode, delay, second_mode = run_loop(scenario())
     assert (first_mode, second_mode) == (LIVE, LIVE)
     assert delay < 1.0
 
@@ -229,4 +229,4 @@ def test_the_feed_answers_an_event_at_once_and_polls_without_redis(redis_server)
         async with LiveHub(nowhere(), fake_figures).stream() as updates:
             return (await asyncio.wait_for(updates.get(), 5)).mode
 
-    assert asyncio.run(without_redis()) == POLLING
+    assert run_loop(without_redis()) == POLLING
