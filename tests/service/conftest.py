@@ -19,6 +19,7 @@ from tests.drawing import draw_number
 from tests.service.harness import (
     ADMIN,
     PostgresServer,
+    RedisServer,
     ServiceProcess,
     login,
     png_bytes,
@@ -61,6 +62,16 @@ class Server:
         """Register a fresh user; return ``(username, token)``."""
         username = f"user-{uuid.uuid4().hex[:10]}"
         return username, register(self.url, username, "password-" + username)
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    """A throw-away Redis server, one per test module that asks for it."""
+    server = RedisServer().start()
+    try:
+        yield server
+    finally:
+        server.remove()
 
 
 @pytest.fixture(scope="session")

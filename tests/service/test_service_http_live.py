@@ -33,9 +33,8 @@ class Replicas:
 
 
 @pytest.fixture(scope="module")
-def replicas(model_env, tmp_path_factory) -> Iterator[Replicas]:
-    """Start Redis and two replicas of the service (each with its own spool) sharing the log."""
-    redis_server = RedisServer().start()
+def replicas(model_env, redis_server: RedisServer, tmp_path_factory) -> Iterator[Replicas]:
+    """Start two replicas of the service (each with its own spool) sharing the log and the module's Redis."""
     work = tmp_path_factory.mktemp("live")
     database_url = f"sqlite:///{work / 'predictions.db'}"
     processes = []
@@ -50,7 +49,6 @@ def replicas(model_env, tmp_path_factory) -> Iterator[Replicas]:
     finally:
         for process in processes:
             process.stop()
-        redis_server.remove()
 
 
 def bearer(token: str) -> dict[str, str]:

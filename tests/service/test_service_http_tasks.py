@@ -28,16 +28,6 @@ PATHS = (("GET", "status"), ("GET", "get"), ("POST", "retry"), ("PUT", "cancel")
 
 
 @pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    """A real Redis for this module's service and worker."""
-    server = RedisServer().start()
-    try:
-        yield server
-    finally:
-        server.remove()
-
-
-@pytest.fixture(scope="module")
 def stack(model_env, tmp_path_factory, redis_server) -> Iterator[tuple[Server, WorkerProcess, dict[str, str]]]:
     """The service and one worker, sharing the Redis and the SQLite prediction log (and their environment)."""
     work = tmp_path_factory.mktemp("tasks")

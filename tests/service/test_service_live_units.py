@@ -6,7 +6,6 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -26,20 +25,10 @@ from service.predlog.logbook import Logbook
 from service.predlog.spool import Spool
 from service.tasks.queue import TaskQueue
 from service.tasks.records import ACTIVE, PREFIX, TaskRecords
-from tests.service.harness import JWT_SECRET, RedisServer, free_port, run_loop
+from tests.service.harness import JWT_SECRET, free_port, run_loop
 from tests.service.test_service_database import database_url, engine, log_row  # noqa: F401 (fixtures)
 
 ADMIN = Account(username="root", role="admin", is_active=True, token_version=3)
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    """A throw-away Redis server."""
-    server = RedisServer().start()
-    try:
-        yield server
-    finally:
-        server.remove()
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import redis
 
@@ -12,13 +10,9 @@ from tests.service.harness import RedisServer
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[redis.Redis]:
-    """A client of a throw-away Redis server."""
-    server = RedisServer().start()
-    try:
-        yield redis.Redis.from_url(server.url)
-    finally:
-        server.remove()
+def client(redis_server: RedisServer) -> redis.Redis:
+    """A client of the module's throw-away Redis server."""
+    return redis.Redis.from_url(redis_server.url)
 
 
 @pytest.fixture
