@@ -132,10 +132,8 @@ def _decimal_mark(body: str, separator: SeparatorRule) -> str:
         return "." if _grouped(body, ",") else ","
     if points:
         return "."
-    if commas == 1:
-        before, after = body.split(",")
-        grouped = len(after) == 3 and 1 <= len(before) <= 3 and before != "0"
-        return "." if grouped else ","
+    if commas == 1:  # thousands when it groups by three, unless before it stands a lone 0
+        return "." if _grouped(body, ",") and not body.startswith("0,") else ","
     return "."
 
 
