@@ -34,6 +34,7 @@ class LogItem(BaseModel):
     outcome: str
     error: str | None
     text: str | None
+    value: str | None
     confidence: float | None
     char_confidences: list[float] | None
     latency_ms: float

@@ -7,6 +7,7 @@ valid token for a non-public route; these dependencies read the account it put i
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Query, Request
@@ -58,6 +59,8 @@ def log_filter(
     model_version: str | None = None,
     outcome: Literal["ok", "rejected"] | None = None,
     endpoint: str | None = None,
+    min_value: Annotated[Decimal | None, Query(description="a decimal number; rows with at least this value")] = None,
+    max_value: Annotated[Decimal | None, Query(description="a decimal number; rows with at most this value")] = None,
 ) -> LogFilter:
     """Build the log filter from query parameters, validated."""
     if contains is not None and contains not in CHARSET:
@@ -73,6 +76,8 @@ def log_filter(
         model_version=model_version,
         outcome=outcome,
         endpoint=endpoint,
+        min_value=min_value,
+        max_value=max_value,
     )
 
 

@@ -42,7 +42,7 @@ async def predict(
         rule = separator_rule(ctx.request.query_params, default_rule)
     except InputError as exc:
         return refused(await predictor.refuse(exc, "predict", username(ctx), started), ctx)
-    return answer(with_values(await predictor.predict_one(image, "predict", username(ctx), started), rule), ctx)
+    return answer(with_values(await predictor.predict_one(image, "predict", username(ctx), started, rule), rule), ctx)
 
 
 async def predict_base64(
@@ -55,7 +55,7 @@ async def predict_base64(
         data = decode_base64_image(image)
     except InputError as exc:
         return refused(await predictor.refuse(exc, "predict_base64", username(ctx), started), ctx)
-    outcome = await predictor.predict_one(data, "predict_base64", username(ctx), started)
+    outcome = await predictor.predict_one(data, "predict_base64", username(ctx), started, rule)
     return answer(with_values(outcome, rule), ctx)
 
 
@@ -74,7 +74,7 @@ async def predict_many(
         rule = separator_rule(ctx.request.query_params, default_rule)
     except InputError as exc:
         return refused(await predictor.refuse(exc, endpoint, username(ctx), time.perf_counter()), ctx)
-    return answer(with_values(await predictor.predict_many(images, endpoint, username(ctx)), rule), ctx)
+    return answer(with_values(await predictor.predict_many(images, endpoint, username(ctx), rule), rule), ctx)
 
 
 async def preview(predictor: Predictor, image: bytes, ctx: bentoml.Context) -> PreviewResult | JSONResponse:

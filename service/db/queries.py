@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal, get_args
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Numeric, Select, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from service.db.tables import OUTCOME_OK, PredictionLog
@@ -26,7 +27,12 @@ TOP_GROUPS = 100
 
 @dataclass(frozen=True)
 class LogFilter:
-    """Which log rows to look at; every field left None matches everything."""
+    """Which log rows to look at; every field left None matches everything.
+
+    ``min_value`` and ``max_value`` bound the reading's value (inclusive); a row without a value
+    never matches a value bound. The stored values are exact decimal strings, compared as
+    ``CAST(value AS NUMERIC)``: exact on PostgreSQL, as doubles on SQLite.
+    """
 
     username: str | None = None
     text: str | None = None
@@ -38,6 +44,8 @@ class LogFilter:
     model_version: str | None = None
     outcome: str | None = None
     endpoint: str | None = None
+    min_value: Decimal | None = None
+    max_value: Decimal | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """Return the filter as a list of SQL expressions with bound parameters."""
@@ -63,6 +71,10 @@ class LogFilter:
             conditions.append(log.outcome == self.outcome)
         if self.endpoint is not None:
             conditions.append(log.endpoint == self.endpoint)
+        if self.min_value is not None:
+            conditions.append(cast(log.value, Numeric) >= self.min_value)
+        if self.max_value is not None:
+            conditions.append(cast(log.value, Numeric) <= self.max_value)
         return conditions
 
 
@@ -108,6 +120,7 @@ def log_json(row: PredictionLog) -> dict[str, Any]:
         "outcome": row.outcome,
         "error": row.error,
         "text": row.text,
+        "value": row.value,
         "confidence": row.confidence,
         "char_confidences": row.char_confidences,
         "latency_ms": row.latency_ms,

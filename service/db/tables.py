@@ -64,6 +64,7 @@ class PredictionLog(Base):
     outcome: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
     error: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str | None] = mapped_column(String(128), index=True)
+    value: Mapped[str | None] = mapped_column(Text)  # models.number_value: a normalized decimal string
     confidence: Mapped[float | None] = mapped_column(Float, index=True)
     char_confidences: Mapped[list[float] | None] = mapped_column(JSON)
     latency_ms: Mapped[float] = mapped_column(Float, nullable=False)

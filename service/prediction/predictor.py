@@ -24,6 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass, replace
 
+from models.number_value import SeparatorRule
 from service.accounts.rate_limit import RateLimiter
 from service.corrections.keep_quota import KeepQuota
 from service.prediction.pool import InferencePool, PoolClosedError
@@ -68,10 +69,10 @@ class Predictor:
         self.pool.close()
 
     async def predict_one(
-        self, source: bytes, endpoint: str, username: str | None, started: float
+        self, source: bytes, endpoint: str, username: str | None, started: float, rule: SeparatorRule
     ) -> PredictionResult | Refusal:
-        """Read and log one image (its bytes)."""
-        context = LogContext(str(uuid.uuid4()), username, endpoint, started)
+        """Read and log one image (its bytes); ``rule``: how its log row's value reads a separator."""
+        context = LogContext(str(uuid.uuid4()), username, endpoint, started, separator_rule=rule)
         try:
             [reading] = await self.read([Upload(source, context)])
         except (InferenceProcessError, PoolClosedError) as exc:
@@ -89,11 +90,13 @@ class Predictor:
             log_id=context.log_id,
         )
 
-    async def predict_many(self, images: list[bytes], endpoint: str, username: str | None) -> BatchResult | Refusal:
+    async def predict_many(
+        self, images: list[bytes], endpoint: str, username: str | None, rule: SeparatorRule
+    ) -> BatchResult | Refusal:
         """Read and log a batch of images' bytes; bad images get an error item, the rest are read."""
         started = time.perf_counter()
         batch_id = str(uuid.uuid4())
-        contexts = [LogContext(str(uuid.uuid4()), username, endpoint, started, batch_id) for _ in images]
+        contexts = [LogContext(str(uuid.uuid4()), username, endpoint, started, batch_id, rule) for _ in images]
         try:
             readings = await self.read(
                 [Upload(image, context) for image, context in zip(images, contexts, strict=True)]

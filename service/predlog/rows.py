@@ -3,7 +3,9 @@
 Every row the log holds is built by :func:`log_row` from the request's :class:`LogContext` (its
 row id, who asked, on which route, since when): an answered reading (text, confidences, the
 image's facts) or a refusal (``error``, and the image's size when it is known). The request guard,
-the predictor and the inference processes all call it.
+the predictor and the inference processes all call it. An answered reading's row holds its
+``value`` (``models.number_value``) under the request's rule for reading a separator, so that the
+admin log can filter by value range.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from models.number_value import SeparatorRule, parse_value
 from service.db.tables import OUTCOME_OK, OUTCOME_REJECTED, utcnow
 
 
@@ -22,6 +25,8 @@ class LogContext:
 
     ``started`` is ``time.perf_counter()`` when the request arrived: the system's monotonic clock,
     the same in every process, so an inference process can tell the request's latency.
+    ``separator_rule``: how a comma or point is read for the row's ``value`` (the request's
+    ``decimal_separator``, else the service's ``DIGITIFY_DECIMAL_SEPARATOR``).
     """
 
     log_id: str
@@ -29,6 +34,7 @@ class LogContext:
     endpoint: str
     started: float
     batch_id: str | None = None
+    separator_rule: SeparatorRule = "auto"
 
 
 def log_row(
@@ -44,7 +50,11 @@ def log_row(
     image_bytes: int | None = None,
     image_sha256: str | None = None,
 ) -> dict[str, Any]:
-    """Build one prediction-log row, its latency measured now; it is a rejection when ``error`` is given."""
+    """Build one prediction-log row, its latency measured now; it is a rejection when ``error`` is given.
+
+    The row's ``value`` is the text's value under ``context.separator_rule`` (None without a text, or
+    when the text is not a well-formed number).
+    """
     return {
         "id": context.log_id,
         "created_at": utcnow(),
@@ -55,6 +65,7 @@ def log_row(
         "outcome": OUTCOME_REJECTED if error is not None else OUTCOME_OK,
         "error": error,
         "text": text,
+        "value": parse_value(text, context.separator_rule).value if text is not None else None,
         "confidence": confidence,
         "char_confidences": char_confidences,
         "latency_ms": round((time.perf_counter() - context.started) * 1000, 3),

@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from models.number_value import SeparatorRule
 from models.recognizer import Recognizer
 from service.corrections.image_store import ImageStore
 from service.corrections.keep_quota import KeepQuota
@@ -53,6 +54,7 @@ class TaskReader:
     max_upload_bytes: int
     store: ImageStore | None = None
     quota: KeepQuota | None = None
+    separator_rule: SeparatorRule = "auto"  # how the log rows' values read a separator: the service's setting
 
     def run(self, task_id: str) -> BatchResult:
         """Read a task's images not yet done, log each, and return the task's whole result.
@@ -94,7 +96,8 @@ class TaskReader:
             raise RuntimeError(f"the images of task {task_id} are no longer held (expired)")
         started = time.perf_counter()
         contexts = [
-            LogContext(row_id(task_id, index), owner, ENDPOINT, started, task_id) for index in range(start, stop)
+            LogContext(row_id(task_id, index), owner, ENDPOINT, started, task_id, self.separator_rule)
+            for index in range(start, stop)
         ]
         keep = [self.quota.allows(owner) if self.quota is not None else True for _ in contexts]
         images = [bytes(data) for data in datas if data is not None]

@@ -80,7 +80,9 @@ def build_reader() -> TaskReader:
     quota = KeepQuota(settings.kept_mb_per_user_day * 1024 * 1024, store.root if store and store.local else None)
     client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
     records = TaskRecords(client, settings.task_result_ttl)
-    return TaskReader(recognizer, model_version, logbook, records, settings.max_upload_bytes, store, quota)
+    return TaskReader(
+        recognizer, model_version, logbook, records, settings.max_upload_bytes, store, quota, settings.decimal_separator
+    )
 
 
 def reader() -> TaskReader:

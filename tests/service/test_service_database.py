@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
-from service.db.engine import make_engine, migrate, session_factory
+from service.db.engine import alembic_config, make_engine, migrate, session_factory
 from service.db.queries import LogFilter, query_logs, stats
 from service.db.tables import Base, PredictionLog
 from service.predlog.logbook import Logbook
+from service.predlog.rows import LogContext
+from service.predlog.rows import log_row as build_log_row
 from service.predlog.spool import Spool
 
 
@@ -44,6 +48,7 @@ def log_row(**values):
         "outcome": "ok",
         "error": None,
         "text": "42",
+        "value": "42",
         "confidence": 0.9,
         "char_confidences": [0.95, 0.95],
         "latency_ms": 5.0,
@@ -103,6 +108,56 @@ def test_filters_are_values_not_sql(engine):
         assert query_logs(session, LogFilter(username="x' OR '1'='1"))[0] == 1
         assert query_logs(session, LogFilter(contains="%"))[0] == 1  # LIKE wildcards are escaped
     assert "users" in inspect(engine).get_table_names()
+
+
+def test_value_range_filter_compares_numbers_not_strings(engine):
+    values = ["-12.5", "0.0015", "1250", "6.02e23", "99", None]
+    rows = [log_row(text=value, value=value) for value in values]
+    with engine.begin() as connection:
+        connection.execute(PredictionLog.__table__.insert(), rows)
+    with session_factory(engine)() as session:
+
+        def found(low=None, high=None):
+            bounds = LogFilter(min_value=None if low is None else Decimal(low), max_value=high and Decimal(high))
+            return sorted(str(r.value) for r in query_logs(session, bounds)[1])
+
+        assert found("0", "2000") == ["0.0015", "1250", "99"]  # "1250" < "99" as strings, not as numbers
+        assert found("1e20") == ["6.02e23"]
+        assert found(high="-1") == ["-12.5"]
+        assert found("0.0015", "0.0015") == ["0.0015"]
+        assert found("1e400") == []  # beyond a double: matches nothing, fails nothing
+        assert len(found()) == len(values)  # no bound: rows without a value too
+
+
+def test_a_log_row_holds_the_value_its_request_read(engine):
+    """The row's value follows the request's separator rule; a refusal has none."""
+    context = LogContext("r", "ada", "predict", 0.0)
+    assert build_log_row(context, "v1", text="12,50")["value"] == "12.5"  # auto: a decimal comma
+    assert build_log_row(context, "v1", text="1,250")["value"] == "1250"  # auto: grouped thousands
+    comma = LogContext("r", "ada", "predict", 0.0, separator_rule="comma")
+    assert build_log_row(comma, "v1", text="1.250,5")["value"] == "1250.5"
+    assert build_log_row(comma, "v1", text="1..2")["value"] is None
+    assert build_log_row(context, "v1", error="no number found")["value"] is None
+
+
+def test_migration_fills_the_values_of_rows_logged_before_it(database_url):
+    """Upgrading a log at revision 0003 gives its old readings their values."""
+    engine = make_engine(database_url)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+    old = [log_row(text=text) for text in ("0042", "3.50", ".5")]
+    old.append(log_row(outcome="rejected", error="blank", text=None, confidence=None))
+    for row in old:
+        del row["value"]
+    with engine.begin() as connection:  # the columns the rows name: those of revision 0003
+        connection.execute(PredictionLog.__table__.insert(), old)
+    migrate(engine)
+    with session_factory(engine)() as session:
+        values = {r.text: r.value for r in session.scalars(select(PredictionLog))}
+    assert values == {"0042": "42", "3.50": "3.5", ".5": "0.5", None: None}
+    engine.dispose()
 
 
 def test_stats(engine):

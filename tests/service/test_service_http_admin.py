@@ -28,6 +28,7 @@ def seeded(server):
                 "outcome": "ok" if i % 10 else "rejected",
                 "error": None if i % 10 else "no number found: the image is blank",
                 "text": None if i % 10 == 0 else ("3.14" if i % 2 else str(100 + i)),
+                "value": None if i % 10 == 0 else ("3.14" if i % 2 else str(100 + i)),
                 "confidence": None if i % 10 == 0 else i / 20,
                 "char_confidences": None if i % 10 == 0 else [0.5, 0.5],
                 "latency_ms": float(i + 1),
@@ -61,6 +62,10 @@ def test_filters(server, seeded):
     assert total(model_version="digitify-crnn/v9") == 5
     assert total(outcome="rejected") == 2
     assert total(outcome="ok", contains="1", min_confidence=0.93) == 1
+    assert total(min_value="100", max_value="110") == 4  # 102, 104, 106, 108: bounds inclusive, by value
+    assert total(max_value="3.14") == 10
+    assert total(min_value="1e2") == 8
+    assert total(min_value="-5", max_value="3.139") == 0
 
 
 def test_sorting_and_pagination(server, seeded):
@@ -100,6 +105,8 @@ def test_injection_attempts_match_nothing_and_break_nothing(server, seeded, para
         {"contains": "1' OR '1'='1"},
         {"contains": "x"},
         {"min_confidence": "0 OR 1=1"},
+        {"min_value": "1 OR 1=1"},
+        {"max_value": "NaN"},
         {"since": "yesterday'--"},
         {"outcome": "ok' OR 'x'='x"},
         {"page": "0"},

@@ -87,8 +87,21 @@ def test_each_reading_has_its_value_by_the_rule_the_request_names(server):
         assert by_comma.json()["value"] is None and "grouped by three" in by_comma.json()["value_error"]
     assert bad.status_code == 400
     assert bad.json()["error"] == "decimal_separator must be one of auto, point, comma, got 'dot'"
-    rows = server.wait_for_logs(username, 4)["items"]
-    assert {row["id"] for row in rows} >= {bad.json()["log_id"], by_default.json()["log_id"]}
+    rows = {row["id"]: row for row in server.wait_for_logs(username, 4)["items"]}
+    answers = [by_default.json(), by_comma.json(), item, bad.json()]
+    assert [rows[answer["log_id"]]["value"] for answer in answers] == [  # each row holds the value as answered
+        by_default.json()["value"],
+        by_comma.json()["value"],
+        item["value"],
+        None,
+    ]
+    value = by_default.json()["value"]
+    if value is not None:  # the admin log finds the row by its value's range
+        with server.client(server.admin_token) as admin:
+            found = admin.get("/admin/logs", params={"user": username, "min_value": value, "max_value": value})
+            above = admin.get("/admin/logs", params={"user": username, "min_value": f"{value}1"})
+        assert by_default.json()["log_id"] in {row["id"] for row in found.json()["items"]}
+        assert by_default.json()["log_id"] not in {row["id"] for row in above.json()["items"]}
 
 
 def test_concurrent_requests_get_the_answers_each_image_gets_alone(server, model_env):
