@@ -1,4 +1,4 @@
-"""The number "42" as a person writes it, stroke by stroke, and the picture the page's canvas makes of it.
+"""The numbers "42" and "4.2" as a person writes them, stroke by stroke, and the picture the page's canvas makes of it.
 
 The strokes are point lists in a box one unit high (x right, y down). The browser tests draw
 them with the mouse or a finger; :func:`render_strokes` draws the same path the way the page's
@@ -23,6 +23,10 @@ TWO_TOP = [
 ]
 TWO: Strokes = [[*TWO_TOP, (0.82, 1.0), (1.38, 1.0)]]
 FORTY_TWO: Strokes = FOUR + TWO
+POINT: Strokes = [  # a small blob on the baseline, after the 4
+    [(0.8 + 0.025 * math.cos(math.radians(a)), 0.97 + 0.025 * math.sin(math.radians(a))) for a in range(0, 361, 45)]
+]
+FOUR_POINT_TWO: Strokes = FOUR + POINT + [[(x + 0.35, y) for x, y in stroke] for stroke in TWO]
 
 CANVAS_INK = (17, 24, 39)  # the page's ink colour, #111827
 CANVAS_PEN_PX = 14  # the page's default stroke width

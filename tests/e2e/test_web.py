@@ -7,11 +7,12 @@ import io
 import json
 import re
 import time
+from urllib.parse import parse_qs, urlparse
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, expect
 
-from tests.e2e.handwriting import FORTY_TWO, FOUR, render_strokes
+from tests.e2e.handwriting import FORTY_TWO, FOUR, FOUR_POINT_TWO, render_strokes
 from tests.e2e.support import (
     Screenshots,
     WebPage,
@@ -102,6 +103,34 @@ def test_undo_clear_and_empty_canvas(web: WebPage) -> None:
     assert ink_pixels(page) == 0
     page.get_by_test_id("predict").click()
     expect(page.get_by_test_id("error")).to_contain_text("Draw a number first")
+    assert web.console.errors == []
+
+
+def is_prediction(request: Request) -> bool:
+    """The page's call to /predict (whatever its query)."""
+    return urlparse(request.url).path.endswith("/predict")
+
+
+def test_decimal_value_and_the_decimal_mark_choice(web: WebPage) -> None:
+    page = web.page
+    page.goto(web.service.url + "/")
+    register_in_page(page, unique("decimal"), "a-good-password")
+    draw_with_mouse(page, FOUR_POINT_TWO)
+    with page.expect_request(is_prediction) as sent:
+        page.get_by_test_id("predict").click()
+    assert parse_qs(urlparse(sent.value.url).query) == {}  # the service's own rule applies
+    expect_prediction(web, "4.2")
+    expect(page.get_by_test_id("value")).to_have_text("4.2")
+    expect(page.get_by_test_id("reading-value")).to_contain_text("“.” is the decimal mark")
+
+    page.get_by_test_id("decimal-separator").select_option("comma")
+    with page.expect_request(is_prediction) as sent:
+        page.get_by_test_id("predict").click()
+    assert parse_qs(urlparse(sent.value.url).query) == {"decimal_separator": ["comma"]}
+    expect(page.get_by_test_id("value-error")).to_have_text(
+        "not a number: thousands are not grouped by three (a point out of place)"
+    )
+    expect(page.get_by_test_id("reading-value")).to_have_count(0)
     assert web.console.errors == []
 
 

@@ -11,6 +11,9 @@ export interface LogFilters {
   contains: string;
   minConfidence: string;
   maxConfidence: string;
+  /** Inclusive bounds on a row's value, as decimal strings; rows without a value never match them. */
+  minValue: string;
+  maxValue: string;
   since: string;
   until: string;
   modelVersion: string;
@@ -23,6 +26,8 @@ export const EMPTY_FILTERS: LogFilters = {
   contains: "",
   minConfidence: "",
   maxConfidence: "",
+  minValue: "",
+  maxValue: "",
   since: "",
   until: "",
   modelVersion: "",
@@ -42,6 +47,8 @@ export interface LogRow {
   outcome: string;
   error: string | null;
   text: string | null;
+  /** The number the text means, as a normalized decimal string; null when it means none. */
+  value: string | null;
   confidence: number | null;
   char_confidences: number[] | null;
   latency_ms: number;
@@ -173,6 +180,8 @@ function filterParams(filters: LogFilters): Record<string, string | undefined> {
     contains: filters.contains || undefined,
     min_confidence: filters.minConfidence || undefined,
     max_confidence: filters.maxConfidence || undefined,
+    min_value: filters.minValue.trim() || undefined,
+    max_value: filters.maxValue.trim() || undefined,
     since: dayBound(filters.since, false),
     until: dayBound(filters.until, true),
     model_version: filters.modelVersion.trim() || undefined,

@@ -27,8 +27,17 @@ export interface LoginAnswer {
   expires_in: number;
 }
 
+/** How a "." or "," in a reading is taken for its value (the prediction routes' `decimal_separator`). */
+export type SeparatorRule = "auto" | "point" | "comma";
+
 export interface PredictionResult {
   text: string;
+  /** The number the text means, as a normalized decimal string ("-12.5", "1250"); null when it means none. */
+  value: string | null;
+  /** Why the text is not a well-formed number, when `value` is null. */
+  value_error: string | null;
+  /** Which mark the service took as the decimal separator; null when the text has neither. */
+  decimal_separator: "point" | "comma" | null;
   confidence: number;
   char_confidences: number[];
   model_version: string;
@@ -173,11 +182,19 @@ export function login(username: string, password: string): Promise<LoginAnswer> 
   return call<LoginAnswer>("/auth/login", { json: { username, password }, context: "Logging in" });
 }
 
-/** Read the number in one image (a canvas PNG, an uploaded or pasted file). */
-export async function predict(image: Blob, token: string): Promise<PredictionResult> {
+/**
+ * Read the number in one image (a canvas PNG, an uploaded or pasted file). Without `rule` the
+ * service's own setting (DIGITIFY_DECIMAL_SEPARATOR) decides how a separator is read.
+ */
+export async function predict(image: Blob, token: string, rule?: SeparatorRule): Promise<PredictionResult> {
   const form = new FormData();
   form.append("image", image, image instanceof File ? image.name : "drawing.png");
-  return call<PredictionResult>("/predict", { form, token, context: "Reading the number" });
+  return call<PredictionResult>("/predict", {
+    form,
+    token,
+    query: { decimal_separator: rule },
+    context: "Reading the number",
+  });
 }
 
 /** Tell the service what a reading should have been; it keeps the correction for an admin to review. */

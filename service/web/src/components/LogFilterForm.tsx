@@ -1,6 +1,6 @@
 /**
- * The log viewer's filters: user, predicted text, a digit it contains, confidence range,
- * date range, model version and outcome. Applied on submit, so typing does not fire queries.
+ * The log viewer's filters: user, predicted text, a digit it contains, confidence range, value
+ * range, date range, model version and outcome. Applied on submit, so typing does not fire queries.
  */
 import { useState, type FormEvent } from "react";
 import { EMPTY_FILTERS, type LogFilters } from "../adminApi";
@@ -72,6 +72,26 @@ export function LogFilterForm({ value, outcomes, modelVersions, onApply }: LogFi
           onChange={set("maxConfidence")}
           data-testid="filter-max-confidence"
           placeholder="1"
+        />
+      </Field>
+      <Field label="Value from">
+        <input
+          className={FIELD}
+          value={draft.minValue}
+          onChange={set("minValue")}
+          inputMode="decimal"
+          data-testid="filter-min-value"
+          placeholder="e.g. 0.5"
+        />
+      </Field>
+      <Field label="Value to">
+        <input
+          className={FIELD}
+          value={draft.maxValue}
+          onChange={set("maxValue")}
+          inputMode="decimal"
+          data-testid="filter-max-value"
+          placeholder="e.g. 1250"
         />
       </Field>
       <Field label="From day">

@@ -19,6 +19,7 @@ const COLUMNS: { key: SortKey | null; label: string; align?: string }[] = [
   { key: "created_at", label: "Time" },
   { key: "username", label: "User" },
   { key: "text", label: "Read as" },
+  { key: null, label: "Value", align: "text-right" },
   { key: "confidence", label: "Confidence", align: "text-right" },
   { key: "model_version", label: "Model" },
   { key: "latency_ms", label: "Latency", align: "text-right" },
@@ -106,6 +107,9 @@ export function LogTable({ rows, token, sort, descending, onSort }: LogTableProp
                     {` (${row.correction_status ?? "pending"})`}
                   </span>
                 )}
+              </td>
+              <td className="px-3 py-2 text-right font-mono whitespace-nowrap" data-testid="log-value">
+                {row.value ?? <span className="text-slate-400">–</span>}
               </td>
               <td className="px-3 py-2 text-right whitespace-nowrap tabular-nums">
                 {row.confidence !== null && (

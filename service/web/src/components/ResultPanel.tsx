@@ -15,6 +15,42 @@ interface ResultPanelProps {
 /** Below this confidence a reading (or a character) is shown as unsure. */
 const UNSURE_BELOW = 0.7;
 
+/** What each separator in `text` did when the service took `decimal` as the decimal separator. */
+function separatorRoles(text: string, decimal: "point" | "comma"): string {
+  const decimalMark = decimal === "point" ? "." : ",";
+  return [".", ","]
+    .filter((mark) => text.includes(mark))
+    .map((mark) => `“${mark}” ${mark === decimalMark ? "is the decimal mark" : "groups thousands"}`)
+    .join(", ");
+}
+
+/**
+ * The number the reading means, when that says more than the text itself (another spelling, or a
+ * separator the rule decided); otherwise, for a text that is no number, why not.
+ */
+function ReadingValue({ result }: { result: PredictionResult }) {
+  if (result.value) {
+    if (result.value === result.text && !result.decimal_separator) return null;
+    return (
+      <p data-testid="reading-value" className="text-sm text-slate-600">
+        ={" "}
+        <span data-testid="value" className="font-mono font-semibold text-slate-900">
+          {result.value}
+        </span>
+        {result.decimal_separator && (
+          <span className="text-slate-500"> · {separatorRoles(result.text, result.decimal_separator)}</span>
+        )}
+      </p>
+    );
+  }
+  if (!result.text || !result.value_error) return null;
+  return (
+    <p data-testid="value-error" className="text-sm text-slate-500">
+      not a number: {result.value_error}
+    </p>
+  );
+}
+
 export function ResultPanel({ result, modelInput, source }: ResultPanelProps) {
   const panel = useRef<HTMLElement>(null);
   const chars = Array.from(result.text);
@@ -35,13 +71,14 @@ export function ResultPanel({ result, modelInput, source }: ResultPanelProps) {
       className="space-y-4 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200"
     >
       <div className="flex flex-wrap items-end justify-between gap-3">
-        <div>
+        <div className="min-w-0 flex-1">
           <h2 className="text-xs font-semibold uppercase tracking-wide text-slate-500">Digitify reads</h2>
           <p data-testid="prediction" className="font-mono text-5xl font-bold tracking-wider break-all text-slate-900">
             {result.text || (
               <span className="font-sans text-2xl font-semibold tracking-normal text-slate-400">no number</span>
             )}
           </p>
+          <ReadingValue result={result} />
         </div>
         <div className="text-right">
           <p className="text-xs font-semibold uppercase tracking-wide text-slate-500">Confidence</p>

@@ -3,13 +3,14 @@
  * answer, and correct it when it is wrong.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, predict, preview, type PredictionResult } from "../api";
+import { ApiError, predict, preview, type PredictionResult, type SeparatorRule } from "../api";
 import { CorrectionForm } from "../components/CorrectionForm";
 import { CropBox, type CropBoxHandle } from "../components/CropBox";
 import { DrawCanvas, type DrawCanvasHandle } from "../components/DrawCanvas";
 import { ErrorBanner } from "../components/ErrorBanner";
 import { ImagePicker, type PictureSource } from "../components/ImagePicker";
 import { ResultPanel } from "../components/ResultPanel";
+import { SeparatorChoice } from "../components/SeparatorChoice";
 
 interface RecognizePageProps {
   token: string;
@@ -36,6 +37,7 @@ export function RecognizePage({ token, onAuthError }: RecognizePageProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [answer, setAnswer] = useState<Answer | null>(null);
+  const [separatorRule, setSeparatorRule] = useState<SeparatorRule | undefined>(undefined);
 
   useEffect(() => {
     if (!picture) return;
@@ -54,7 +56,7 @@ export function RecognizePage({ token, onAuthError }: RecognizePageProps) {
       setError(null);
       let result: PredictionResult;
       try {
-        result = await predict(image, token);
+        result = await predict(image, token, separatorRule);
       } catch (caught) {
         setAnswer(null);
         if (caught instanceof ApiError && caught.kind === "unauthorized") onAuthError(caught);
@@ -69,7 +71,7 @@ export function RecognizePage({ token, onAuthError }: RecognizePageProps) {
       const modelInput = await preview(image, token);
       if (modelInput) setAnswer((old) => (old?.result === result ? { ...old, modelInput } : old));
     },
-    [token, onAuthError],
+    [token, onAuthError, separatorRule],
   );
 
   const onPredict = async () => {
@@ -160,6 +162,7 @@ export function RecognizePage({ token, onAuthError }: RecognizePageProps) {
             </button>
           </div>
         </div>
+        <SeparatorChoice value={separatorRule} onChange={setSeparatorRule} />
         <button
           type="button"
           data-testid="predict"
