@@ -208,7 +208,15 @@ def test_admin_sees_the_new_log_row(web: WebPage, screenshots: Screenshots) -> N
     page.get_by_test_id("apply-filters").click()
     expect(page.locator(f'[data-testid="log-row"][data-log-id="{log_id}"]')).to_have_count(0)
     page.get_by_role("button", name="Reset").click()
-    expect(page.locator(f'[data-testid="log-row"][data-log-id="{log_id}"]')).to_be_visible()
+    row = page.locator(f'[data-testid="log-row"][data-log-id="{log_id}"]')
+    expect(row.get_by_test_id("log-value")).to_have_text("42")  # the reading's value, as the log holds it
+    for low, high, shown in (("41.5", "42", 1), ("42.01", "", 0)):  # the value range filter, bounds inclusive
+        page.get_by_test_id("filter-min-value").fill(low)
+        page.get_by_test_id("filter-max-value").fill(high)
+        page.get_by_test_id("apply-filters").click()
+        expect(row).to_have_count(shown)
+    page.get_by_role("button", name="Reset").click()
+    expect(row).to_be_visible()
     screenshots.take(page, "dashboard.png", full_page=True)
 
     account = page.get_by_test_id("user-row").filter(has_text=username)  # disable a hostile user
