@@ -82,7 +82,8 @@ def to_spool_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def from_spool_row(row: dict[str, Any]) -> dict[str, Any]:
-    """Turn a spooled row back into column values."""
+    """Turn a spooled row back into column values (a row spooled before rows held a value gets none)."""
     values = dict(row)
     values["created_at"] = datetime.fromisoformat(values["created_at"])
+    values.setdefault("value", None)
     return values

@@ -16,7 +16,7 @@ from service.db.engine import alembic_config, make_engine, migrate, session_fact
 from service.db.queries import LogFilter, query_logs, stats
 from service.db.tables import Base, PredictionLog
 from service.predlog.logbook import Logbook
-from service.predlog.rows import LogContext
+from service.predlog.rows import LogContext, from_spool_row, to_spool_row
 from service.predlog.rows import log_row as build_log_row
 from service.predlog.spool import Spool
 
@@ -138,6 +138,14 @@ def test_a_log_row_holds_the_value_its_request_read(engine):
     assert build_log_row(comma, "v1", text="1.250,5")["value"] == "1250.5"
     assert build_log_row(comma, "v1", text="1..2")["value"] is None
     assert build_log_row(context, "v1", error="no number found")["value"] is None
+    spooled_before = to_spool_row(build_log_row(context, "v1", text="42"))
+    del spooled_before["value"]  # what a spool written before the upgrade holds
+    assert from_spool_row(spooled_before)["value"] is None
+    with engine.begin() as connection:  # it goes into the log beside rows with values
+        rows = [from_spool_row(spooled_before), from_spool_row(to_spool_row(build_log_row(comma, "v1", text="7")))]
+        connection.execute(PredictionLog.__table__.insert(), [{**row, "id": str(uuid.uuid4())} for row in rows])
+        stored = dict(connection.execute(select(PredictionLog.text, PredictionLog.value)).all())
+    assert stored == {"42": None, "7": "7"}  # one batch, each row's own value (none dropped for the other)
 
 
 def test_migration_fills_the_values_of_rows_logged_before_it(database_url):
