@@ -27,6 +27,7 @@ def upgrade() -> None:
     with op.batch_alter_table("prediction_logs") as batch:
         batch.add_column(sa.Column("value", sa.Text(), nullable=True))
     logs = sa.table("prediction_logs", sa.column("id", sa.String), sa.column("text", sa.String), sa.column("value"))
+    fill = sa.update(logs).where(logs.c.id == sa.bindparam("row_id")).values(value=sa.bindparam("row_value"))
     connection = op.get_bind()
     last_id = ""
     while True:
@@ -38,10 +39,10 @@ def upgrade() -> None:
         ).all()
         if not rows:
             return
-        for row_id, text in rows:
-            value = parse_value(text, "point").value
-            if value is not None:
-                connection.execute(sa.update(logs).where(logs.c.id == row_id).values(value=value))
+        values = [(row_id, parse_value(text, "point").value) for row_id, text in rows]
+        filled = [{"row_id": row_id, "row_value": value} for row_id, value in values if value is not None]
+        if filled:
+            connection.execute(fill, filled)  # one executemany per round, not a statement per row
         last_id = rows[-1][0]
 
 
