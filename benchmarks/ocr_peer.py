@@ -10,12 +10,11 @@ of packages never mix; that subprocess is this same file with ``--peer-worker``,
 the standard library and RapidOCR. RapidOCR is used for recognition only (``use_det=False``,
 ``use_cls=False``): each image is one text line, as our model assumes.
 
-Scoring: exact match (``models.metrics.exact_match``, the metric of ``pipelines.evaluate``) against
-labels.csv. RapidOCR's charset is far larger than ours, so its text is first normalised by
-:func:`normalise_text`: NFKC (full-width digits and points become ASCII), thousands commas and a
-trailing comma go (our labels leave them out), any other ``,`` becomes ``.`` (a handwritten decimal
-point often reads as a comma), and everything else outside ``0123456789.`` (spaces, ``-``, letters)
-is dropped. ``exact_match_raw`` is the score without it.
+Scoring, as ``pipelines.evaluate`` scores: exact match of the text (``models.metrics.exact_match``)
+and of the number it means (``value_exact_match``: ``models.number_value``, rule ``auto``, so that
+``1,250`` and ``1250`` or ``12,5`` and ``12.5`` are the same number) against labels.csv. RapidOCR's
+charset is far larger than ours, so its text is first mapped onto our alphabet by
+:func:`normalise_text`. ``exact_match_raw`` is the text's score without that mapping.
 
 Timing: one image per call for both, including reading the file, after one warm-up call, on
 ``--threads`` CPU threads (torch's for ours, onnxruntime's for RapidOCR); model loading excluded.
@@ -41,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PEER_VENV = ROOT / ".venv-ocr-peer"
 PEER_SETUP = "bash scripts/setup_ocr_peer.sh"
-CHARSET = "0123456789."  # models.charset.CHARSET (the peer's python cannot import models; a test checks)
+CHARSET = "0123456789.,-+e×^"  # models.charset.CHARSET (the peer's python cannot import models; a test checks)
 LABELS_FILE = "labels.csv"
 
 log = logging.getLogger("benchmarks.ocr_peer")
@@ -59,21 +58,23 @@ class LabelledImage:
     label: str
 
 
-THOUSANDS = re.compile(r",(?=\d{3}(?!\d))")
+SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺"
+RAISED_RUN = re.compile(f"[{SUPERSCRIPTS}]+")
+FROM_SUPERSCRIPT = str.maketrans(SUPERSCRIPTS, "0123456789-+")
+ONTO_OUR_MARKS = str.maketrans({"−": "-", "–": "-", "—": "-", "E": "e", "x": "×", "X": "×", "*": "×"})
 
 
 def normalise_text(text: str) -> str:
-    """Map RapidOCR's raw text onto our charset ``0123456789.``, as our labels are written.
+    """Map RapidOCR's raw text onto our alphabet ``0123456789.,-+e×^``, as our labels are written.
 
-    NFKC first (full-width ``１２．５`` becomes ``12.5``); a ``,`` before a group of exactly three
-    digits is a thousands separator and goes (``1,250.00`` is ``1250.00``, as our labels drop it);
-    a trailing ``,`` goes (``125,-`` is ``125``); any other ``,`` is a decimal point; then every
-    character outside the charset is dropped (spaces, ``-``, letters, other punctuation).
+    A run of superscript characters is a raised exponent (``10²³`` becomes ``10^23``); then NFKC
+    (full-width ``１２．５`` becomes ``12.5``); dashes and the minus sign become ``-``, ``E`` becomes
+    ``e``, and ``x``, ``X`` and ``*`` become ``×``; every other character outside the alphabet
+    goes (spaces, letters, other punctuation).
     """
-    folded = unicodedata.normalize("NFKC", text)
-    folded = THOUSANDS.sub("", folded)
-    kept = "".join(char for char in folded if char in CHARSET or char == ",").rstrip(",")
-    return kept.replace(",", ".")
+    raised = RAISED_RUN.sub(lambda run: "^" + run.group().translate(FROM_SUPERSCRIPT), text)
+    folded = unicodedata.normalize("NFKC", raised).translate(ONTO_OUR_MARKS)
+    return "".join(char for char in folded if char in CHARSET)
 
 
 def read_labels(folder: Path, limit: int | None = None) -> list[LabelledImage]:
@@ -117,7 +118,7 @@ def run_ours(model_path: Path, sets: dict[str, list[LabelledImage]], threads: in
     """
     import torch
 
-    from models.metrics import exact_match
+    from models.metrics import exact_match, value_exact_match
     from models.preprocess import ImageDecodeError, NoInkError, normalize
     from models.recognizer import ModelFileError, Recognizer
 
@@ -143,8 +144,10 @@ def run_ours(model_path: Path, sets: dict[str, list[LabelledImage]], threads: in
         started = time.perf_counter()
         predictions = [read_one(row.path) for row in rows]
         elapsed = time.perf_counter() - started
+        labels = [row.label for row in rows]
         results[name] = {
-            "exact_match": round(exact_match(predictions, [row.label for row in rows]), 4),
+            "exact_match": round(exact_match(predictions, labels), 4),
+            "value_exact_match": round(value_exact_match(predictions, labels), 4),
             "ms_per_image": round(1000 * elapsed / len(rows), 3),
         }
         log.info("ours %s: %s", name, json.dumps(results[name]))
@@ -154,9 +157,10 @@ def run_ours(model_path: Path, sets: dict[str, list[LabelledImage]], threads: in
 def run_peer(peer_python: Path, sets: dict[str, list[LabelledImage]], threads: int) -> dict[str, Any]:
     """Run RapidOCR on every image in a subprocess of the peer virtualenv; score each set here.
 
-    Returns ``{"versions": {...}, "sets": {name: {exact_match, exact_match_raw, ms_per_image, errors}}}``.
+    Returns ``{"versions": {...}, "sets": {name: {exact_match, value_exact_match, exact_match_raw, ms_per_image,
+    errors}}}``.
     """
-    from models.metrics import exact_match
+    from models.metrics import exact_match, value_exact_match
 
     paths = [str(row.path) for rows in sets.values() for row in rows]
     with tempfile.TemporaryDirectory(prefix="ocr-peer-") as tmp:
@@ -174,8 +178,10 @@ def run_peer(peer_python: Path, sets: dict[str, list[LabelledImage]], threads: i
         elapsed = sum(next(seconds) for _ in rows)
         failed = sum(bool(next(errors)) for _ in rows)
         labels = [row.label for row in rows]
+        texts = [normalise_text(t) for t in raw]
         results[name] = {
-            "exact_match": round(exact_match([normalise_text(t) for t in raw], labels), 4),
+            "exact_match": round(exact_match(texts, labels), 4),
+            "value_exact_match": round(value_exact_match(texts, labels), 4),
             "exact_match_raw": round(exact_match(raw, labels), 4),
             "ms_per_image": round(1000 * elapsed / len(rows), 3),
             "errors": failed,

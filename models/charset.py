@@ -1,11 +1,18 @@
 """The one place that knows Digitify's alphabet and how labels map to CTC classes.
 
-Class 0 is the CTC blank; class ``i + 1`` is ``CHARSET[i]``.
+Class 0 is the CTC blank; class ``i + 1`` is ``CHARSET[i]``. The alphabet: digits, ``.`` and ``,``
+(decimal or thousands separators), the signs ``-`` and ``+``, ``e`` and ``×`` of scientific
+notation, and ``^``, which is not drawn: the characters after it are a raised exponent
+(``6.02×10^23``). ``models.number_value`` reads texts over it as numbers.
+
+The alphabet only grows at its end: an older model file, trained for a prefix of it
+(``EARLIER_CHARSETS``), keeps its classes' indices and still loads (``models.recognizer``).
 """
 
 from __future__ import annotations
 
-CHARSET = "0123456789."
+CHARSET = "0123456789.,-+e×^"
+EARLIER_CHARSETS = ("0123456789.",)  # releases 1-4 read digits and the point
 BLANK = 0
 NUM_CLASSES = len(CHARSET) + 1
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from models.calibration import Calibration
-from models.charset import CHARSET
+from models.charset import CHARSET, EARLIER_CHARSETS
 from models.crnn import CRNN, CRNNConfig, output_lengths
 from models.decoding import Decoded, beam_decode, greedy_decode
 from models.preprocess import ImageSource, collate, normalize
@@ -25,6 +25,11 @@ from models.preprocess import ImageSource, collate, normalize
 # Version 2: the calibration maps the sum of character log-probabilities (models.decoding).
 # Version 3: the config is the whole CRNNConfig (architecture and optimiser settings).
 MODEL_FORMAT = "digitify-crnn/3"
+
+
+# The head's bias for classes a model file was not trained for: their probability is exactly 0
+# in fp32, so an older model reads as it always has (its texts and scores unchanged).
+UNTRAINED_CLASS_BIAS = -1e4
 
 
 class ModelFileError(ValueError):
@@ -78,16 +83,38 @@ def load_model_file(path: str | Path) -> tuple[CRNN, Calibration, dict[str, Any]
         raise ModelFileError(f"{path}: not a Digitify model file ({exc})") from exc
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise ModelFileError(f"{path}: not a {MODEL_FORMAT} model file")
-    if payload["charset"] != CHARSET:
-        raise ModelFileError(f"{path}: trained for charset {payload['charset']!r}, this code reads {CHARSET!r}")
+    charset = payload["charset"]
+    if charset != CHARSET and charset not in EARLIER_CHARSETS:
+        raise ModelFileError(f"{path}: trained for charset {charset!r}, this code reads {CHARSET!r}")
     try:
         config = CRNNConfig.from_params(payload["config"])
     except ValueError as exc:
         raise ModelFileError(f"{path}: {exc}") from exc
     model = CRNN(config)
-    model.load_state_dict(payload["state_dict"])
+    model.load_state_dict(with_full_head(payload["state_dict"], len(charset) + 1))
     model.eval()
     return model, Calibration(**payload["calibration"]), dict(payload["metadata"])
+
+
+def trained_classes(path: str | Path) -> int:
+    """How many CTC classes (blank included) a model file was trained for (the first of today's classes)."""
+    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    return len(payload["charset"]) + 1
+
+
+def with_full_head(state_dict: dict[str, torch.Tensor], classes: int) -> dict[str, torch.Tensor]:
+    """``state_dict`` with its CTC head grown from its first ``classes`` classes to today's alphabet.
+
+    The classes an earlier alphabet lacked get zero weights and ``UNTRAINED_CLASS_BIAS``: never read.
+    """
+    weight, bias = state_dict["head.weight"], state_dict["head.bias"]
+    missing = len(CHARSET) + 1 - classes
+    if missing == 0:
+        return state_dict
+    grown = dict(state_dict)
+    grown["head.weight"] = torch.cat([weight, weight.new_zeros(missing, weight.shape[1])])
+    grown["head.bias"] = torch.cat([bias, bias.new_full((missing,), UNTRAINED_CLASS_BIAS)])
+    return grown
 
 
 class Recognizer:

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from pipelines.common.data.composition import ComposeStyle, DigitSource, NumberSettings, draw_numbers
 from pipelines.common.data.digit_pools import split_training_pools
-from pipelines.common.data.number_text import sample_number
-from pipelines.common.data.splits import SPLITS, write_splits
+from pipelines.common.data.number_text import in_form, sample_text
+from pipelines.common.data.splits import SPLITS, write_form_tests, write_splits
 from pipelines.common.params import start_stage
 
 log = logging.getLogger("pipelines.handwritten_numbers")
@@ -33,32 +34,48 @@ log = logging.getLogger("pipelines.handwritten_numbers")
 SECTION = "handwritten_numbers"
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Compose the handwritten train / val / test sets from disjoint digit pools."""
-    config, _ = start_stage(SECTION, __doc__.splitlines()[0], argv)
+def number_settings(config: dict[str, Any], split: str, count: int) -> NumberSettings:
+    """What one split's chunks draw: ``count`` texts sampled with the split's seed, and how to compose them."""
+    split_index = SPLITS.index(split)
+    rng = np.random.default_rng([int(config["seed"]), split_index])
+    texts = tuple(
+        sample_text(rng, config["min_length"], config["max_length"], config["decimal_fraction"], config.get("forms"))
+        for _ in range(count)
+    )
+    return NumberSettings(
+        texts=texts,
+        style=ComposeStyle(digit_height=tuple(config["digit_height"]), touch_fraction=float(config["touch_fraction"])),
+        seed=(int(config["seed"]), split_index),
+        augment_strength=float(config["augment_strength"]),
+        dark_fraction=float(config["dark_fraction"]),
+        pen_redraw_fraction=float(config.get("pen_redraw_fraction", {}).get(split, 0.0)),
+    )
+
+
+def generate(config: dict[str, Any]) -> dict[str, int]:
+    """Compose the train / val / test sets and the written forms' test sets; return the numbers per split."""
     parts = split_training_pools(config["pools"])
     weights = config["pools"]["weights"]
-    style = ComposeStyle(digit_height=tuple(config["digit_height"]), touch_fraction=float(config["touch_fraction"]))
-    sources, settings = {}, {}
-    for split_index, split in enumerate(SPLITS):
-        sources[split] = DigitSource(list(parts[split].values()), [weights[n] for n in parts[split]])
-        rng = np.random.default_rng([int(config["seed"]), split_index])
-        texts = tuple(
-            sample_number(rng, config["min_length"], config["max_length"], config["decimal_fraction"])
-            for _ in range(int(config["sizes"][split]))
-        )
-        settings[split] = NumberSettings(
-            texts=texts,
-            style=style,
-            seed=(int(config["seed"]), split_index),
-            augment_strength=float(config["augment_strength"]),
-            dark_fraction=float(config["dark_fraction"]),
-            pen_redraw_fraction=float(config.get("pen_redraw_fraction", {}).get(split, 0.0)),
-        )
+    sources = {split: DigitSource(list(parts[split].values()), [weights[n] for n in parts[split]]) for split in SPLITS}
+    for split in SPLITS:
         log.info("%s digits: %s", split, ", ".join(f"{p.name} {len(p)}" for p in parts[split].values()))
-    output = Path(config["output_dir"])
+    settings = {split: number_settings(config, split, int(config["sizes"][split])) for split in SPLITS}
+    output, workers = Path(config["output_dir"]), int(config["workers"])
     counts = {split: len(settings[split].texts) for split in SPLITS}
-    write_splits(output, counts, draw_numbers, settings, int(config["workers"]), shared=sources)
+    written = write_splits(output, counts, draw_numbers, settings, workers, shared=sources)
+    form_tests = int(config.get("form_tests", 0))
+
+    def form_settings(form: str, index: int) -> NumberSettings:
+        return number_settings(in_form(config, form, index), "test", form_tests)
+
+    write_form_tests(output, form_tests, draw_numbers, form_settings, workers, shared=sources)
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: ``python -m pipelines.handwritten_numbers [--params params.yaml]``."""
+    config, _ = start_stage(SECTION, __doc__.splitlines()[0], argv)
+    generate(config)
 
 
 if __name__ == "__main__":

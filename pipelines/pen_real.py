@@ -19,6 +19,7 @@ split's ``SKIPPED`` (no ``labels.csv``): the pipeline goes on without this sourc
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,10 @@ import numpy as np
 
 from pipelines.common.data.augment import build_augmenter
 from pipelines.common.data.decorations import Decorations
-from pipelines.common.data.number_text import sample_number
+from pipelines.common.data.number_text import in_form, sample_text
 from pipelines.common.data.pen import draw_as_canvas, sample_writer, trace_number
 from pipelines.common.data.pendigits import PENDIGITS_FILES, RealHand, load_pendigits, writer_split, writers_of
-from pipelines.common.data.splits import SPLITS, Chunk, Generated, shared_state, write_splits
+from pipelines.common.data.splits import SPLITS, Chunk, Generated, shared_state, write_form_tests, write_splits
 from pipelines.common.labelled_folder import write_skipped
 from pipelines.common.params import start_stage
 
@@ -51,7 +52,9 @@ def generate_chunk(chunk: Chunk) -> list[Generated]:
     )
     samples = []
     for _ in range(chunk.count):
-        label = sample_number(rng, int(params["min_length"]), int(params["max_length"]), params["decimal_fraction"])
+        label = sample_text(
+            rng, int(params["min_length"]), int(params["max_length"]), params["decimal_fraction"], params.get("forms")
+        )
         writer = sample_writer(rng)
         hand = RealHand(
             writers[names[int(rng.integers(len(names)))]],
@@ -82,9 +85,12 @@ def generate(params: dict[str, Any]) -> dict[str, int]:
     writers = {"train": train, "val": val, "test": writers_of(test_digits)}
     for split in SPLITS:
         log.info("%s: %d writers", split, len(writers[split]))
-    return write_splits(
-        output, params["counts"], generate_chunk, dict.fromkeys(SPLITS, params), max(1, int(params["workers"])), writers
+    workers = max(1, int(params["workers"]))
+    written = write_splits(output, params["counts"], generate_chunk, dict.fromkeys(SPLITS, params), workers, writers)
+    write_form_tests(
+        output, int(params.get("form_tests", 0)), generate_chunk, partial(in_form, params), workers, writers
     )
+    return written
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,6 +19,7 @@ over fixed-size chunks seeded from ``(seed, split, chunk)``.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,9 @@ import numpy as np
 
 from pipelines.common.data.augment import build_augmenter
 from pipelines.common.data.decorations import Decorations
-from pipelines.common.data.number_text import sample_number
+from pipelines.common.data.number_text import in_form, sample_text
 from pipelines.common.data.pen import draw_as_canvas, sample_writer, trace_number
-from pipelines.common.data.splits import SPLITS, Chunk, Generated, write_splits
+from pipelines.common.data.splits import SPLITS, Chunk, Generated, write_form_tests, write_splits
 from pipelines.common.params import start_stage
 
 log = logging.getLogger("pipelines.pen_strokes")
@@ -48,7 +49,9 @@ def generate_chunk(chunk: Chunk) -> list[Generated]:
     )
     samples = []
     for _ in range(chunk.count):
-        label = sample_number(rng, int(params["min_length"]), int(params["max_length"]), params["decimal_fraction"])
+        label = sample_text(
+            rng, int(params["min_length"]), int(params["max_length"]), params["decimal_fraction"], params.get("forms")
+        )
         writer = sample_writer(rng)
         strokes, widths = decorations(*trace_number(label, writer, rng), writer.pen)
         image = draw_as_canvas(strokes, widths, writer, rng, params["clean_fraction"], augment)
@@ -59,9 +62,10 @@ def generate_chunk(chunk: Chunk) -> list[Generated]:
 def generate(params: dict[str, Any]) -> dict[str, int]:
     """Run the stage with its parameter section; return the number of samples written per split."""
     settings = dict.fromkeys(SPLITS, params)
-    return write_splits(
-        Path(params["output_dir"]), params["counts"], generate_chunk, settings, max(1, int(params.get("workers", 2)))
-    )
+    output, workers = Path(params["output_dir"]), max(1, int(params.get("workers", 2)))
+    written = write_splits(output, params["counts"], generate_chunk, settings, workers)
+    write_form_tests(output, int(params.get("form_tests", 0)), generate_chunk, partial(in_form, params), workers)
+    return written
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from pipelines.common.data.augment import build_augmenter
-from pipelines.common.data.number_text import sample_number
+from pipelines.common.data.number_text import sample_text
 from pipelines.common.data.splits import SPLITS, Chunk, Generated, write_splits
 from pipelines.common.params import start_stage
 
@@ -155,7 +155,9 @@ def generate_chunk(chunk: Chunk) -> list[Generated]:
     augment = build_augmenter(float(params["augment_strength"]), int(rng.integers(2**31)))
     samples = []
     for _ in range(chunk.count):
-        label = sample_number(rng, int(params["min_length"]), int(params["max_length"]), params["decimal_fraction"])
+        label = sample_text(
+            rng, int(params["min_length"]), int(params["max_length"]), params["decimal_fraction"], params.get("forms")
+        )
         font = fonts[int(rng.integers(len(fonts)))]
         samples.append(Generated(augment(image=render_number(label, font, rng))["image"], label))
     return samples

@@ -9,12 +9,13 @@ import pytest
 import torch
 
 from models.calibration import LOG_SCORE, Calibration, fit_calibration
-from models.charset import BLANK, CHARSET, NUM_CLASSES, LabelError, decode, encode, validate_label
+from models.charset import BLANK, CHARSET, EARLIER_CHARSETS, NUM_CLASSES, LabelError, decode, encode, validate_label
 from models.crnn import CRNN, output_lengths
 from models.decoding import beam_decode, greedy_decode
 from models.metrics import character_error_rate, edit_distance, exact_match, value_exact_match
 from models.recognizer import (
     MODEL_FORMAT,
+    UNTRAINED_CLASS_BIAS,
     ModelFileError,
     Recognizer,
     load_model_file,
@@ -34,12 +35,18 @@ def frames(path: str, confident: float = 0.9) -> np.ndarray:
 
 
 def test_charset_round_trip():
-    assert CHARSET == "0123456789."
-    assert decode(encode("12.75")) == "12.75"
-    assert BLANK not in encode("0123456789.")
+    assert CHARSET == "0123456789.,-+e×^"
+    for text in ("12.75", "-1,250.00", "+3", "1.5e-3", "6.02×10^23"):
+        assert decode(encode(text)) == text
+    assert BLANK not in encode(CHARSET)
 
 
-@pytest.mark.parametrize("label", ["", "12a", "1,5", " 7"])
+def test_the_alphabet_only_grows_at_its_end():
+    for earlier in EARLIER_CHARSETS:
+        assert CHARSET.startswith(earlier) and len(earlier) < len(CHARSET)
+
+
+@pytest.mark.parametrize("label", ["", "12a", "1;5", " 7", "6.02x10"])
 def test_invalid_labels(label):
     with pytest.raises(LabelError):
         validate_label(label)
@@ -158,3 +165,34 @@ def test_bad_model_files(tmp_path):
     torch.save({"format": MODEL_FORMAT, "charset": "0123"}, tmp_path / "other.pt")
     with pytest.raises(ModelFileError, match="charset"):
         load_model_file(tmp_path / "other.pt")
+
+
+def test_a_model_file_of_an_earlier_alphabet_reads_as_it_always_has(tmp_path, drawn_number):
+    """Release 4's file (``0-9 .``): its classes keep their scores, the new ones are never read."""
+    torch.manual_seed(3)
+    model = CRNN(small_config()).eval()
+    earlier = EARLIER_CHARSETS[0]
+    classes = len(earlier) + 1
+    state = {key: value.clone() for key, value in model.state_dict().items()}
+    state["head.weight"], state["head.bias"] = state["head.weight"][:classes], state["head.bias"][:classes]
+    payload = {
+        "format": MODEL_FORMAT,
+        "charset": earlier,
+        "config": model.config.to_dict(),
+        "state_dict": state,
+        "calibration": Calibration().to_dict(),
+        "metadata": {},
+    }
+    torch.save(payload, tmp_path / "release4.pt")
+    loaded, _, _ = load_model_file(tmp_path / "release4.pt")
+    assert torch.all(loaded.head.bias[classes:] == UNTRAINED_CLASS_BIAS)
+    images = torch.rand(2, 1, 32, 64)
+    with torch.no_grad():
+        full = loaded(images)
+        model.head = torch.nn.Linear(model.head.in_features, classes)
+        model.head.load_state_dict({"weight": state["head.weight"], "bias": state["head.bias"]})
+        alone = model(images)
+    assert torch.allclose(full[..., :classes], alone, atol=1e-6)
+    assert torch.all(full[..., classes:].exp() == 0)
+    texts = {p.text for p in Recognizer(loaded).predict([drawn_number("12"), drawn_number("4.5")])}
+    assert all(set(text) <= set(earlier) for text in texts)

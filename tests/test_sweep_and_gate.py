@@ -17,10 +17,12 @@ import torch
 import yaml
 from optuna.trial import TrialState, create_trial
 
+from models.charset import EARLIER_CHARSETS
+from models.lit_crnn import LitCRNN
 from models.recognizer import load_model_file, random_model_file, save_model_file
 from models.registry import CHAMPION_ALIAS, MODEL_NAME, log_model_file
 from pipelines import register, sweep
-from pipelines.common.training.run import RunSettings, fit, resolve_precision
+from pipelines.common.training.run import RunSettings, fit, resolve_precision, start_from
 from tests.configs import small_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,6 +134,24 @@ def test_fine_tuning_needs_the_same_architecture(tmp_path, trained_model):
         assert torch.allclose(tuned_weights[name], weights, atol=1e-4), f"{name} left the start"
     with pytest.raises(ValueError, match="fine-tuning needs the same"):
         fit(val, val, small_config(lstm_hidden=24), settings)
+
+
+def test_fine_tuning_an_earlier_alphabet_starts_the_new_classes_learnable(tmp_path):
+    """A release of ``0-9 .`` fine-tunes into today's alphabet: its classes kept, the new ones able to learn."""
+    start = random_model_file(tmp_path / "start.pt", small_config(), seed=7)
+    payload = torch.load(start, weights_only=True)
+    classes = len(EARLIER_CHARSETS[0]) + 1
+    payload["charset"] = EARLIER_CHARSETS[0]
+    for key in ("head.weight", "head.bias"):
+        payload["state_dict"][key] = payload["state_dict"][key][:classes]
+    torch.save(payload, start)
+    module = LitCRNN(small_config().to_dict())
+    start_from(module, start)
+    head = module.model.head
+    assert torch.equal(head.bias[:classes], payload["state_dict"]["head.bias"])
+    assert torch.equal(head.weight[:classes], payload["state_dict"]["head.weight"])
+    assert torch.allclose(head.bias[classes:], head.bias[1:classes].mean() - 2.0)
+    assert float(head.weight[classes:].detach().abs().sum()) > 0
 
 
 @pytest.mark.parametrize(("bf16_cpu", "expected"), [(True, "bf16-mixed"), (False, "32-true")])

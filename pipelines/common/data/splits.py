@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.common.data.number_text import FORMS
 from pipelines.common.labelled_folder import FolderWriter
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
 CHUNK_SIZE = 250
 DIGITS_FILE = "digits.csv"
+FORMS_DIR = "forms"  # <source output>/forms/<form>/test: the source's test numbers of one written form
 
 
 @dataclass(frozen=True)
@@ -130,3 +132,33 @@ class _Inline:
     def imap(self, function: Callable[[Chunk], list[Generated]], items: list[Chunk]) -> Iterator[list[Generated]]:
         """Map lazily, in order, in this process."""
         return map(function, items)
+
+
+def write_form_tests(
+    output: Path,
+    count: int,
+    generate_chunk: Callable[[Chunk], list[Generated]],
+    settings_for: Callable[[str, int], Any],
+    workers: int,
+    shared: Any = None,
+) -> dict[str, int]:
+    """Write a test split of ``count`` samples per written form (``number_text.FORMS``) into
+    ``output/forms/<form>/test``, every number in that form; return the samples written per form.
+
+    ``settings_for(form, index)`` gives that form's chunk settings (the test split's, with its own
+    seed so the images are not those of the source's test set); ``shared`` must hold the test
+    split's state, as for :func:`write_splits`.
+    """
+    if count <= 0:
+        return {}
+    return {
+        form: write_splits(
+            output / FORMS_DIR / form,
+            {"test": count},
+            generate_chunk,
+            {"test": settings_for(form, index)},
+            workers,
+            shared,
+        )["test"]
+        for index, form in enumerate(FORMS)
+    }

@@ -16,10 +16,11 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import Logger
 
 from models.calibration import Calibration, fit_calibration
+from models.charset import NUM_CLASSES
 from models.crnn import CRNNConfig
 from models.lit_crnn import LitCRNN
 from models.metrics import exact_match
-from models.recognizer import Recognizer, load_model_file
+from models.recognizer import Recognizer, load_model_file, trained_classes
 from pipelines.common.training.packed_data import PackedDataModule, PackedSet, pack
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,23 @@ def start_from(module: LitCRNN, path: Path) -> None:
             f"{path}: architecture {theirs} differs from params.yaml model {ours}; fine-tuning needs the same"
         )
     module.model.load_state_dict(model.state_dict())
+    classes = trained_classes(path)
+    if classes < NUM_CLASSES:
+        learn_new_classes(module.model.head, classes)
+        log.info("%s reads the first %d of %d classes: the others start to learn", path, classes, NUM_CLASSES)
     log.info("starting from the weights of %s", path)
+
+
+def learn_new_classes(head: torch.nn.Linear, classes: int) -> None:
+    """Give the head's classes from ``classes`` on a start they can learn from (they had none).
+
+    Small random weights, and the bias of the trained characters' mean less 2: rare at first
+    (the trained readings barely move), and free to grow where the new labels ask for them.
+    """
+    with torch.no_grad():
+        trained = head.bias[1:classes]
+        head.weight[classes:] = torch.randn_like(head.weight[classes:]) * head.weight[1:classes].std()
+        head.bias[classes:] = trained.mean() - 2.0
 
 
 def calibration_set(
