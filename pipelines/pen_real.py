@@ -4,10 +4,11 @@ Each number is written by one real writer of the UCI pendigits set
 (:mod:`pipelines.common.data.pendigits`; Alpaydin and Alimoglu, UCI ML Repository, CC BY 4.0): every
 digit is one of that writer's own trajectories, traced as a smooth curve through the sparse
 tablet points and laid out by the pen writer of :mod:`pipelines.common.data.pen` (its spacing down to
-touching, baseline drift, pen widths people pick, decimal points). Then, as for ``pen_strokes``, a
-share is a bare canvas export (white or dark) and the rest goes through the shared augmenter, some
-of it onto paper; in ``train`` and ``val`` a share carries marks that are not part of the number
-(:mod:`pipelines.common.data.decorations`).
+touching, baseline drift, pen widths people pick, decimal points, and the pen writer's own signs,
+commas, ``e`` and ``×`` in the same pen; a raised exponent's real digits are scaled and lifted like
+the pen writer's). Then, as for ``pen_strokes``, a share is a bare canvas export (white or dark) and
+the rest goes through the shared augmenter, some of it onto paper; in ``train`` and ``val`` a share
+carries marks that are not part of the number (:mod:`pipelines.common.data.decorations`).
 
 Writers never cross splits: ``test`` is written only by the 14 writers of the set's test file,
 ``val`` by ``val_writers`` of the 30 training writers, ``train`` by the others.

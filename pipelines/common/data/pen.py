@@ -9,7 +9,13 @@ hooks and overshoot at stroke ends, retraced strokes, and mostly one template ch
 kept across the number); every control point is jittered, the strokes are traced as centripetal
 Catmull-Rom splines, sampled unevenly as a moving pen reports them, drawn at 4x with round caps
 and downsampled (antialiased). Characters are placed by their ink profiles, down to touching and
-overlapping; decimal points and the marks beside amounts come from :mod:`pipelines.common.data.points`.
+overlapping; decimal points come from :mod:`pipelines.common.data.points`.
+
+The other characters of the alphabet have templates of their own in the same language, sized and
+placed as handwriting puts them against the digits: ``,`` (a short tail below the baseline), ``-``
+and ``+`` at mid height, a lower-case ``e`` at x-height and ``×`` as a small diagonal cross at mid
+height. ``^`` draws nothing: what follows it is a raised exponent (``6.02×10^23``), written at about
+0.55-0.7 of the digit height with its baseline lifted to the middle or upper part of the digits.
 """
 
 from __future__ import annotations
@@ -21,9 +27,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pipelines.common.data.points import MARK_STROKES, point_stroke
-
-STROKES_BESIDE_DIGITS = {".": point_stroke, **MARK_STROKES}
+from pipelines.common.data.points import point_stroke
 
 HEIGHT_RANGE = (40, 80)
 SUPERSAMPLE = 4
@@ -114,6 +118,47 @@ TEMPLATES: dict[str, list[tuple[float, list[Stroke]]]] = {
     digit: [(weight, parse_template(text)) for weight, text in variants] for digit, variants in TEMPLATE_TEXT.items()
 }
 
+# The characters beside the digits, in the digits' unit box (y = 1 is the baseline, so a comma's tail
+# has y > 1; mid height is y = 0.5, the x-height of an ``e`` about y = 0.45).
+MARK_TEMPLATE_TEXT: dict[str, list[tuple[float, str]]] = {
+    ",": [
+        (0.4, ".06,.9 .08,.97 .06,1.08 0,1.22"),  # a short stroke curving down-left below the baseline
+        (0.35, ".05,.88 .1,.92 .09,1 .04,1.12 -.02,1.21"),  # a round head, then the tail
+        (0.25, ".12,.9 0,1.22"),  # a straight, leaning tick
+    ],
+    "-": [
+        (0.6, "0,.52 .36,.5"),
+        (0.25, "0,.5 .2,.49 .42,.51"),
+        (0.15, ".02,.55 .36,.5"),
+    ],
+    "+": [
+        (0.6, "0,.56 .44,.55 | .22,.34 .21,.78"),  # bar first
+        (0.4, ".23,.33 .21,.78 | 0,.56 .44,.56"),  # stem first
+    ],
+    "e": [
+        (0.55, ".04,.74 .38,.72 .4,.58 .28,.45 .12,.47 .03,.62 .04,.84 .16,.98 .32,1 .44,.92"),  # bar, then round
+        (0.3, ".06,.8 .24,.72 .34,.58 .26,.46 .12,.5 .04,.7 .08,.9 .22,1 .4,.95"),  # a loop from below
+        (0.15, ".4,.62 .32,.47 .16,.45 .05,.58 .04,.8 .16,.97 .32,1 .44,.92 | .04,.7 .41,.66"),  # a c, then its bar
+    ],
+    "×": [
+        (0.6, "0,.38 .34,.72 | .34,.38 0,.72"),
+        (0.4, ".34,.37 0,.72 | .02,.38 .35,.71"),
+    ],
+}
+MARK_TEMPLATES: dict[str, list[tuple[float, list[Stroke]]]] = {
+    mark: [(weight, parse_template(text)) for weight, text in variants] for mark, variants in MARK_TEMPLATE_TEXT.items()
+}
+DIGITS = "0123456789"
+POINT = "."
+RAISED = "^"  # draws nothing: the rest of the text is a raised exponent
+DRAWN = DIGITS + POINT + "".join(MARK_TEMPLATES) + RAISED
+"""Every character :func:`trace_number` writes."""
+FLOWING = DIGITS + "e"  # a digit after one of these keeps the writer's own spacing
+MARK_JITTER = 0.6  # control-point jitter of a mark, relative to the writer's sloppiness on digits
+RAISED_SCALE = (0.55, 0.7)  # size of a raised exponent, in digit heights
+RAISED_LIFT = (0.45, 0.62)  # its baseline above the number's, in digit heights
+RAISED_SPACING = 0.85  # its spacing, relative to its size, against the main digits'
+
 
 @dataclass(frozen=True)
 class Writer:
@@ -173,8 +218,9 @@ def trace_number(
 ) -> tuple[list[np.ndarray], list[float]]:
     """Lay out ``text`` as pen trajectories in digit-height units; return the strokes and their pen widths.
 
-    Digits come from ``glyphs`` (default: the hand-designed templates); decimal points and marks
-    from :mod:`pipelines.common.data.points`.
+    ``text`` is over :data:`DRAWN`. Digits come from ``glyphs`` (default: the hand-designed templates);
+    decimal points from :mod:`pipelines.common.data.points`; ``, - + e ×`` from :data:`MARK_TEMPLATES` in
+    this writer's hand. Everything after ``^`` is a raised exponent (:func:`raise_glyph`).
 
     Each character is placed by its ink profile against the previous character's (the closest
     approach, band of rows by band of rows), so a gap of 0 makes neighbours touch and a negative
@@ -187,21 +233,16 @@ def trace_number(
     previous_centre = -np.inf
     baseline = 0.0
     previous = ""
+    styles: dict[str, int] = {}  # the template this number uses for each mark
+    raised: tuple[float, float] | None = None
     for char in text:
+        if char == RAISED:
+            raised = (float(rng.uniform(*RAISED_SCALE)), float(rng.uniform(*RAISED_LIFT)))
+            continue
         baseline += writer.drift + rng.normal(0.0, 0.025)
-        if char in STROKES_BESIDE_DIGITS:
-            dot, pen = STROKES_BESIDE_DIGITS[char](writer.pen, rng)
-            glyph, pens = [dot], [pen]
-            gap = rng.uniform(-0.03, 0.22) if rng.random() < 0.15 else rng.uniform(0.0, 0.22)
-        else:
-            glyph = (glyphs or _digit_strokes)(char, writer, rng)
-            pens = [writer.pen * rng.uniform(0.92, 1.08) for _ in glyph]
-            gap = (
-                writer.gap + rng.normal(0.0, 0.04)
-                if previous not in ("", *STROKES_BESIDE_DIGITS)
-                else rng.uniform(0.0, 0.2)
-            )
-            gap = max(gap, -0.05)
+        glyph, pens, gap = _character(char, previous, writer, rng, glyphs, styles)
+        if raised is not None:
+            glyph, gap = raise_glyph(glyph, *raised), gap * raised[0] * RAISED_SPACING
         glyph = [stroke + np.array([0.0, baseline]) for stroke in glyph]
         left = _profile(glyph, pens, side=-1)
         shift = 0.0
@@ -218,6 +259,78 @@ def trace_number(
         previous_centre = (float(right.max()) + float(left.min()) + shift) / 2
         previous = char
     return strokes, widths
+
+
+def _character(
+    char: str, previous: str, writer: Writer, rng: np.random.Generator, glyphs: Glyphs | None, styles: dict[str, int]
+) -> tuple[list[np.ndarray], list[float], float]:
+    """One character's trajectories (baseline at y = 0), their pen widths and the gap to leave before it."""
+    if char == POINT:
+        dot, pen = point_stroke(writer.pen, rng)
+        return [dot], [pen], _point_gap(rng)
+    if char in MARK_TEMPLATES:
+        return _mark(char, previous, writer, rng, styles)
+    if char not in DIGITS:
+        raise ValueError(f"the pen writer cannot draw {char!r} (it writes {DRAWN!r})")
+    glyph = (glyphs or _digit_strokes)(char, writer, rng)
+    pens = [writer.pen * rng.uniform(0.92, 1.08) for _ in glyph]
+    gap = writer.gap + rng.normal(0.0, 0.04) if previous in tuple(FLOWING) else rng.uniform(0.0, 0.2)
+    return glyph, pens, max(gap, -0.05)
+
+
+def _point_gap(rng: np.random.Generator) -> float:
+    """The space before a decimal point or comma: small, now and then slightly overlapping."""
+    return rng.uniform(-0.03, 0.22) if rng.random() < 0.15 else rng.uniform(0.0, 0.22)
+
+
+def _mark(
+    char: str, previous: str, writer: Writer, rng: np.random.Generator, styles: dict[str, int]
+) -> tuple[list[np.ndarray], list[float], float]:
+    """A mark's trajectories, pen widths and the gap before it: a comma like a point, an ``e`` like a
+    letter after digits, signs and ``×`` with a little room.
+    """
+    glyph = mark_strokes(char, writer, rng, styles)
+    if char == ",":
+        return glyph, [writer.pen * rng.uniform(0.9, 1.3)], _point_gap(rng)
+    pens = [writer.pen * rng.uniform(0.92, 1.08) for _ in glyph]
+    if char == "e":
+        gap = writer.gap + rng.normal(0.0, 0.04) if previous in tuple(DIGITS) else rng.uniform(0.0, 0.15)
+        return glyph, pens, max(gap, 0.0)
+    return glyph, pens, rng.uniform(0.06, 0.28) if char == "×" else rng.uniform(0.1, 0.3)
+
+
+def mark_strokes(
+    char: str, writer: Writer, rng: np.random.Generator, styles: dict[str, int] | None = None
+) -> list[np.ndarray]:
+    """The trajectories of a mark (``, - + e ×``) in ``writer``'s hand: digit-height units, baseline at y = 0.
+
+    A template is jittered (less than a digit, being small), widened by the writer's aspect, turned a
+    little, slanted and traced. ``styles`` remembers the template chosen for each mark, so one
+    number writes its marks alike.
+    """
+    variants = MARK_TEMPLATES[char]
+    styles = {} if styles is None else styles
+    if char not in styles:
+        styles[char] = _weighted_choice(rng, [w for w, _ in variants])
+    size = rng.normal(1.0, writer.size_wander / 2)
+    angle = np.deg2rad(rng.normal(0.0, 3.0))
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    template = variants[styles[char]][1]
+    centre = np.vstack([stroke.points for stroke in template]).mean(axis=0)
+    traced = []
+    for stroke in template:
+        points = stroke.points + rng.normal(0.0, writer.sloppiness * MARK_JITTER, stroke.points.shape)
+        points[:, 0] *= writer.aspect
+        points = (points - centre) @ rotation.T + centre
+        points = (points - [0.0, 1.0]) * size + [0.0, 1.0]
+        points[:, 0] += writer.slant * (1.0 - points[:, 1])
+        traced.append(_pen_positions(_spline(points, stroke.corners), writer, rng))
+    return [t - [0.0, 1.0] for t in traced]
+
+
+def raise_glyph(glyph: list[np.ndarray], scale: float, lift: float) -> list[np.ndarray]:
+    """A character of a raised exponent: ``scale`` times smaller with its baseline ``lift`` digit heights up."""
+    return [stroke * scale - np.array([0.0, lift]) for stroke in glyph]
 
 
 def _profile(strokes: list[np.ndarray], pens: list[float], side: int) -> np.ndarray:
@@ -398,7 +511,7 @@ Extras = Callable[[list[np.ndarray], list[float], float], tuple[list[np.ndarray]
 
 
 def draw_number(text: str, rng: np.random.Generator, extras: Extras | None = None) -> np.ndarray:
-    """Write ``text`` (digits, a ``.``, and the marks ``,`` and ``-``) by a new writer, with the strokes
+    """Write ``text`` (any text over :data:`DRAWN`, see :func:`trace_number`) by a new writer, with the strokes
     ``extras`` adds; return the ink map (float32 in [0, 1], 1 = ink, 40-80 px high with margins).
     """
     writer = sample_writer(rng)
