@@ -6,7 +6,7 @@ dark, ``clean_fraction`` with no augmentation at all), the rest through the shar
 
 With probability ``decoration_fraction`` (per split; none in test) a number gets marks that are
 not part of it (:mod:`pipelines.common.data.decorations`: a currency sign or a stroke before it, a
-trailing ``-`` or ``,-``, an underline, specks) that stay out of its label; that choice and the
+trailing ``=`` or ``/=``, an underline, specks) that stay out of its label; that choice and the
 marks draw from a generator of their own, so a split without decorations is the same sample for
 sample as before they existed.
 

@@ -111,6 +111,26 @@ def test_specks_stay_off_the_baseline_between_and_beside_digits(decorated) -> No
     assert specks > 0
 
 
+def _is_dash(mark: np.ndarray) -> bool:
+    """A short level stroke between the baseline and the top of the digits: what a minus sign looks like."""
+    wide, tall = np.ptp(mark, axis=0)
+    return wide > 3 * tall and 0.1 < wide < 0.9 and -0.8 < float(mark[:, 1].mean()) < -0.15
+
+
+def test_no_decoration_is_a_lone_dash_that_reads_as_a_minus_sign(decorated) -> None:
+    level = 0
+    for _, strokes, _, new_strokes, _ in decorated:
+        added = [_densify(mark) for mark in new_strokes[len(strokes) :]]
+        for index, mark in enumerate(added):
+            if not _is_dash(mark):
+                continue
+            level += 1  # the bars of an "=", a "€" or a "£": each has another stroke of its sign close by
+            others = [other for i, other in enumerate(added) if i != index]
+            near = min((float(np.linalg.norm(mark[:, None] - o[None], axis=2).min()) for o in others), default=np.inf)
+            assert near < 0.45, f"a lone dash at height {-float(mark[:, 1].mean()):.2f} beside the number"
+    assert level > 0, "some numbers get a trailing ="
+
+
 def _stage_params(directory: Path, name: str, fraction: dict[str, float]) -> dict:
     """Tiny ``pen_strokes`` parameters writing under ``directory/name``."""
     params = {

@@ -1,9 +1,11 @@
 """Marks that are not part of a number, drawn around it but kept out of its label.
 
 Real amounts come with company: a currency sign or a ``#`` before them, a tick, bar or slash
-that opens a field, a trailing ``-``, ``=``, ``,-`` or ``.-``, an underline (or two) or a line
-above, and specks where the pen touched the paper. A model that never saw them reads them as
-digits (a leading ``1`` or ``7``, a trailing ``0``, a spurious point). :func:`decorate` adds
+that opens a field, a trailing ``=`` or ``/=``, an underline (or two) or a line above, and specks
+where the pen touched the paper. A model that never saw them reads them as digits (a leading ``1``
+or ``7``, a trailing ``0``, a spurious point). No decoration looks like a character of the alphabet
+(:data:`models.charset.CHARSET`): a dash before or after the amount would be a minus sign, a
+trailing ``,-`` a comma, so those are left to the labels that have them. :func:`decorate` adds
 one or two of them to a number already laid out as pen trajectories (digit-height units, y = 0
 on the baseline and up negative, as :func:`pipelines.common.data.pen.trace_number` returns them), a
 clear gap away from the digits, so the image shows them and the label does not.
@@ -18,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipelines.common.data.pen import parse_template
-from pipelines.common.data.points import comma_stroke, point_stroke
 
 # kind -> chance of being drawn (one decoration; a second one now and then, of another kind)
 # An opener (bar, tick, slash) is rare: where it looks like a leading "1" it would teach the model to drop real ones.
@@ -80,9 +81,8 @@ def decorate(
 
     The original strokes come first and unchanged; one decoration (a second one in about one case
     in five) follows, drawn with about the writer's pen width ``pen``: a currency sign, ``#`` or
-    ``*`` before the amount, a bar, tick, slash or dash before it, a trailing ``-``, ``=``, ``,-``
-    or ``.-``, one or two lines under the number (or one over it), or a few specks away from the
-    baseline.
+    ``*`` before the amount, a bar, tick or slash before it, a trailing ``=`` or ``/=``, one or two
+    lines under the number (or one over it), or a few specks away from the baseline.
     """
     number = _locate(strokes, widths)
     kinds = list(KIND_WEIGHTS)
@@ -222,10 +222,12 @@ def _symbol(number: _Number, pen: float, rng: np.random.Generator) -> tuple[list
 
 
 def _opener(number: _Number, pen: float, rng: np.random.Generator) -> tuple[list[np.ndarray], list[float]]:
-    """A line before the amount: a bar through the baseline, a short floating tick, a long slash or a dash."""
+    """A line before the amount: a bar through the baseline, a short floating tick or a long slash (never a
+    dash at mid height: that is a minus sign).
+    """
     bottom, top = number.bottom(number.left), number.top(number.left)
     height = bottom - top
-    kind = rng.choice(["bar", "tick", "slash", "dash"], p=[0.25, 0.2, 0.1, 0.45])
+    kind = rng.choice(["bar", "tick", "slash"], p=[0.45, 0.35, 0.2])
     if kind == "bar":  # taller than a digit, reaching below the baseline
         line = np.array(
             [[0.0, top - height * rng.uniform(0.15, 0.35)], [0.0, bottom + height * rng.uniform(0.25, 0.45)]]
@@ -235,51 +237,51 @@ def _opener(number: _Number, pen: float, rng: np.random.Generator) -> tuple[list
         mid = bottom - height * rng.uniform(0.45, 0.65)
         half = height * rng.uniform(0.08, 0.16)
         line = np.array([[rng.uniform(0.0, 0.12) * height, mid - half], [0.0, mid + half]])
-    elif kind == "slash":  # from below the baseline to above the top
-        line = np.array(
-            [
-                [0.0, bottom + height * rng.uniform(0.1, 0.3)],
-                [height * rng.uniform(0.35, 0.6), top - height * rng.uniform(0.0, 0.2)],
-            ]
-        )
-    else:  # a horizontal dash at mid-height
-        mid = bottom - height * rng.uniform(0.35, 0.6)
-        length = height * rng.uniform(0.25, 0.55)
-        line = np.array([[0.0, mid], [length, mid + rng.normal(0.0, 0.03)]])
+    else:  # a slash from below the baseline to above the top
+        line = _slash(bottom, top, rng)
     line = line + rng.normal(0.0, 0.01, line.shape)
     gap = rng.uniform(0.3, 0.6) + pen if kind in ("bar", "tick") else rng.uniform(*GAP) + pen
     edge = number.edge(float(line[:, 1].min()), float(line[:, 1].max()), -1)
     return [_curve(line + np.array([edge - gap - line[:, 0].max(), 0.0]))], [pen * rng.uniform(0.85, 1.15)]
 
 
+def _slash(bottom: float, top: float, rng: np.random.Generator) -> np.ndarray:
+    """A long slash from below the baseline to about the top of the digits, its left end at x = 0."""
+    height = bottom - top
+    return np.array(
+        [
+            [0.0, bottom + height * rng.uniform(0.1, 0.3)],
+            [height * rng.uniform(0.35, 0.6), top - height * rng.uniform(0.0, 0.2)],
+        ]
+    )
+
+
 def _trailer(number: _Number, pen: float, rng: np.random.Generator) -> tuple[list[np.ndarray], list[float]]:
-    """After the amount: ``-`` or ``=`` at mid-height, or ``,-`` and ``.-`` (a comma or point, then a dash)."""
+    """After the amount: ``=`` at mid-height, or ``/=`` (a slash, then the ``=``). Never a lone dash or a
+    ``,-``: those are a minus sign and a comma.
+    """
     bottom, top = number.bottom(number.right), number.top(number.right)
     height = bottom - top
-    kind = rng.choice(["-", "=", ",-", ".-"], p=[0.35, 0.2, 0.3, 0.15])
+    kind = rng.choice(["=", "/="], p=[0.6, 0.4])
     mid = bottom - height * rng.uniform(0.35, 0.55)
     length = height * rng.uniform(0.3, 0.7)
     marks: list[np.ndarray] = []
     pens: list[float] = []
     x = 0.0
-    if kind in (",-", ".-"):
-        mark, width = (comma_stroke if kind == ",-" else point_stroke)(pen, rng)
-        marks.append(_densify(mark + np.array([0.0, bottom]), 0.02))
-        pens.append(width)
-        x = float(mark[:, 0].max()) + width / 2 + rng.uniform(0.08, 0.2)
-    dash = np.array([[x, mid], [x + length, mid + rng.normal(0.0, 0.04)]])
-    if kind == "=":
-        spread = height * rng.uniform(0.08, 0.14)
-        marks += [_curve(dash - np.array([0.0, spread])), _curve(dash + np.array([rng.normal(0.0, 0.04), spread]))]
-        pens += [pen * rng.uniform(0.85, 1.15)] * 2
-    else:
-        marks.append(_curve(dash))
+    if kind == "/=":
+        slash = _slash(bottom, top, rng)
+        marks.append(_curve(slash))
         pens.append(pen * rng.uniform(0.85, 1.15))
+        x = float(slash[:, 0].max()) * rng.uniform(0.85, 1.1)  # the bars start about under the slash's top
+    dash = np.array([[x, mid], [x + length, mid + rng.normal(0.0, 0.04)]])
+    spread = height * rng.uniform(0.08, 0.14)
+    marks += [_curve(dash - np.array([0.0, spread])), _curve(dash + np.array([rng.normal(0.0, 0.04), spread]))]
+    pens += [pen * rng.uniform(0.85, 1.15)] * 2
     low = min(float(m[:, 1].min()) for m in marks)
     high = max(float(m[:, 1].max()) for m in marks)
     edge = number.edge(low, high, 1)
     start = min(float((m[:, 0] - w / 2).min()) for m, w in zip(marks, pens, strict=True))
-    gap = rng.uniform(0.04, 0.2) if kind in (",-", ".-") else rng.uniform(*GAP)
+    gap = rng.uniform(*GAP)
     return [m + np.array([edge + gap - start, 0.0]) for m in marks], pens
 
 
