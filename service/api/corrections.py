@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
+from models.charset import CHARSET
 from service.accounts.users import Account
 from service.api.deps import MAX_PAGE, admin, log_filter, pages, runtime, signed_in
 from service.core.runtime import Runtime
@@ -34,7 +35,13 @@ class CorrectionRequest(BaseModel):
     """What a person says a prediction should have read."""
 
     log_id: Annotated[str, Field(min_length=1, max_length=36, description="the prediction's log_id")]
-    text: Annotated[str, Field(max_length=256, description="the right number: digits 0-9 and '.'")]
+    text: Annotated[
+        str,
+        Field(
+            max_length=256,
+            description=f"the right number, in the characters {CHARSET} (^ before a raised exponent: 6.02×10^23)",
+        ),
+    ]
 
 
 class CorrectionItem(BaseModel):

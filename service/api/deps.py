@@ -50,7 +50,7 @@ def log_filter(
     user: str | None = None,
     text: Annotated[str | None, Query(max_length=128)] = None,
     contains: Annotated[
-        str | None, Query(min_length=1, max_length=1, description="one character of the charset")
+        str | None, Query(min_length=1, max_length=1, description=f"one character of the charset {CHARSET}")
     ] = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     max_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from models.charset import invalid_chars
+from models.charset import CHARSET, invalid_chars
 from service.accounts.users import Account
 from service.db.queries import LogFilter
 from service.db.tables import (
@@ -68,7 +68,9 @@ def checked_text(text: str) -> str:
     bad = invalid_chars(value)
     if bad:
         raise CorrectionError(
-            f"the number may hold only the digits 0-9 and '.', not {' '.join(repr(c) for c in bad)}", 422
+            f"the number may hold only the characters {CHARSET} (^ before a raised exponent, as in 6.02×10^23), "
+            f"not {' '.join(repr(c) for c in bad)}",
+            422,
         )
     return value
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from models.charset import CHARSET
+
 
 class ReadingValue(BaseModel):
     """What a reading's text means as a number (``service.prediction.values``)."""
@@ -22,7 +24,9 @@ class ReadingValue(BaseModel):
 class PredictionResult(ReadingValue):
     """One read number."""
 
-    text: str = Field(description="the number read from the image, over '0123456789.'")
+    text: str = Field(
+        description=f"the number read from the image, over {CHARSET!r} (after a '^' the rest is a raised exponent)"
+    )
     confidence: float = Field(description="calibrated probability (0-1) that the text is right")
     char_confidences: list[float] = Field(description="per-character confidences (0-1)")
     model_version: str = Field(description="the model that answered")

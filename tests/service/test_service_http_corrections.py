@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from models.charset import CHARSET
 from tests.drawing import draw_number
 from tests.service.harness import REPO, png_bytes
 
@@ -90,7 +91,12 @@ def test_only_the_owner_or_an_admin_may_correct(server):
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("12a", "only the digits 0-9 and '.', not 'a'"), ("1,5", "not ','"), ("   ", "empty"), ("9" * 129, "at most 128")],
+    [
+        ("4a", f"only the characters {CHARSET} (^ before a raised exponent, as in 6.02×10^23), not 'a'"),
+        ("1;5 x", "not ' ' ';' 'x'"),
+        ("   ", "empty"),
+        ("9" * 129, "at most 128"),
+    ],
 )
 def test_a_label_outside_the_charset_is_refused_with_a_message(server, text, message):
     _, token = server.new_user()
@@ -99,6 +105,17 @@ def test_a_label_outside_the_charset_is_refused_with_a_message(server, text, mes
     response = correct(server, token, prediction["log_id"], text)
     assert response.status_code == 422
     assert message in response.json()["error"]
+
+
+def test_signs_separators_and_a_raised_exponent_are_readable_corrections(server):
+    """Every character of the charset may be typed: signs, a decimal comma, an exponent, a raised power of ten."""
+    _, token = server.new_user()
+    _, data = unique_png(4)
+    prediction = predict(server, token, data)
+    for number in ("-4.5", "6.02×10^23", "+1,250", "1.5e-3"):
+        response = correct(server, token, prediction["log_id"], number)
+        assert response.status_code in (200, 201), response.text
+        assert response.json()["corrected_text"] == number
 
 
 def test_unknown_and_refused_predictions_cannot_be_corrected(server, blank_png):

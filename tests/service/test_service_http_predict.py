@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from models.charset import CHARSET
 from models.number_value import parse_value
 from models.recognizer import Recognizer
 from tests.drawing import draw_number
@@ -27,7 +28,7 @@ RESULT_FIELDS = {
 
 def check_result(result: dict, rule: str = "auto") -> None:
     assert set(result) == RESULT_FIELDS
-    assert set(result["text"]) <= set("0123456789.")
+    assert set(result["text"]) <= set(CHARSET)
     parsed = parse_value(result["text"], rule)  # type: ignore[arg-type]
     assert (result["value"], result["value_error"]) == (parsed.value, parsed.error)
     assert result["decimal_separator"] == parsed.decimal_separator
