@@ -12,11 +12,13 @@ import io
 import json
 import re
 import time
+from urllib.parse import urlparse
 
 import httpx
 from PIL import Image, ImageChops, ImageStat
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
+from models.number_value import parse_value
 from tests.e2e.handwriting import FORTY_TWO
 from tests.e2e.photos import Photo, photo_with_number
 from tests.e2e.support import (
@@ -91,14 +93,15 @@ def test_correction_is_saved_then_accepted_by_the_admin(web: WebPage) -> None:
     field = form.get_by_label("Wrong? Type the right number")
     expect(field).to_have_attribute("inputmode", "decimal")
     field.fill("4a2")
-    expect(form.get_by_role("alert")).to_contain_text("Use only the digits 0–9 and a decimal point")
+    expect(form.get_by_role("alert")).to_contain_text("Use only 0–9 . , - + e × ^, not “a”")
     expect(field).to_have_attribute("aria-invalid", "true")
     form.get_by_role("button", name="Send").click()
-    expect(form.get_by_role("alert")).to_contain_text("Use only the digits")
+    expect(form.get_by_role("alert")).to_contain_text("Use only 0–9")
     assert sent_corrections == []
 
-    field.fill("4,7")
-    expect(field).to_have_value("4.7")
+    field.fill("4,7 ")  # a comma is a character of the charset (written as it is); spaces go
+    expect(field).to_have_value("4,7")
+    expect(field).not_to_have_attribute("aria-invalid", "true")
     field.fill("47")
     expect(field).not_to_have_attribute("aria-invalid", "true")
     with page.expect_response("**/corrections") as saved:
@@ -190,6 +193,82 @@ def test_the_services_refusal_of_a_correction_is_shown(web: WebPage) -> None:
     expect(page.get_by_test_id("correction-error")).to_have_text(message[0].upper() + message[1:])
     expect(page.get_by_test_id("correction-saved")).to_have_count(0)
     assert web.console.unexpected(422) == []
+
+
+EXPONENT = "6.02×10^23"
+
+
+def test_a_raised_exponent_is_shown_raised_and_signed_corrections_are_saved(web: WebPage) -> None:
+    """A reading "6.02×10^23" shows as 6.02×10<sup>23</sup>; the form takes "-4.5" and a raised exponent.
+
+    The test model reads no exponent, so the service's answer is altered on its way to the page (its
+    log id stays real, so the corrections are saved for real); the admin's tables show them raised too.
+    """
+    page = web.page
+    page.goto(web.service.url + "/")
+    username = unique("exponent")
+    register_in_page(page, username, PASSWORD)
+
+    def read_an_exponent(route: Route) -> None:
+        answer = route.fetch()
+        value = parse_value(EXPONENT, "auto")
+        reading = {
+            **answer.json(),
+            "text": EXPONENT,
+            "char_confidences": [0.95] * len(EXPONENT),
+            "value": value.value,
+            "value_error": value.error,
+            "decimal_separator": value.decimal_separator,
+        }
+        route.fulfill(response=answer, json=reading)
+
+    page.route(lambda url: urlparse(url).path.endswith("/predict"), read_an_exponent)
+    draw_with_mouse(page, FORTY_TWO)
+    page.get_by_test_id("predict").click()
+    prediction = page.get_by_test_id("prediction")
+    raised = prediction.locator("sup")
+    expect(raised).to_have_text("23")
+    expect(prediction).to_have_text(EXPONENT)  # the "^" stays, visually hidden: copying gets the reading
+    line, power = prediction.bounding_box(), raised.bounding_box()
+    assert line and power
+    assert power["y"] + power["height"] / 2 < line["y"] + line["height"] / 2  # set above the line's middle
+    assert power["height"] < line["height"]
+    log_id = page.get_by_test_id("log-id").get_attribute("data-log-id")
+
+    form = page.get_by_role("form", name="Correct the reading")
+    field = form.get_by_label("Wrong? Type the right number")
+    expect(form.get_by_test_id("correction-hint")).to_have_text("Type ^ before a raised exponent: 6.02×10^23")
+    field.fill("4a")
+    expect(form.get_by_role("alert")).to_contain_text("Use only 0–9 . , - + e × ^, not “a”")
+    field.fill("-4.5")
+    expect(field).not_to_have_attribute("aria-invalid", "true")
+    expect(form.get_by_role("alert")).to_have_count(0)
+    with page.expect_response("**/corrections") as saved:
+        form.get_by_role("button", name="Send").click()
+    assert saved.value.status == 201
+    expect(page.get_by_test_id("correction-saved")).to_be_visible()
+
+    field.fill("1.6X")  # an "x" is the times sign
+    expect(field).to_have_value("1.6×")
+    field.fill("1.6")
+    form.get_by_role("button", name="Insert ×10^").click()
+    form.get_by_role("button", name="Insert a minus sign").click()
+    field.press_sequentially("19")
+    expect(field).to_have_value("1.6×10^-19")
+    expect(form.get_by_test_id("correction-preview").locator("sup")).to_have_text("-19")
+    with page.expect_response("**/corrections") as saved:
+        form.get_by_role("button", name="Send").click()
+    assert saved.value.status == 200  # it replaces the first correction
+
+    page.get_by_test_id("logout").click()
+    log_in(page, *web.service.admin)
+    page.get_by_test_id("nav-admin").click()
+    row = page.locator(f'[data-testid="correction-row"][data-log-id="{log_id}"]')
+    expect(row.get_by_test_id("correction-text")).to_have_text("1.6×10^-19")
+    expect(row.get_by_test_id("correction-text").locator("sup")).to_have_text("-19")
+    log_row = page.locator(f'[data-testid="log-row"][data-log-id="{log_id}"]')
+    expect(log_row.get_by_test_id("log-correction").locator("sup")).to_have_text("-19")
+    assert web.console.errors == []
 
 
 def stage_point(page: Page, photo: Photo, x: float, y: float) -> tuple[float, float]:

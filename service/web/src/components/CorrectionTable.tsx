@@ -4,6 +4,7 @@
  */
 import type { CorrectionItem, CorrectionStatus } from "../adminApi";
 import { dateTime, percent } from "../format";
+import { ReadingText } from "./ReadingText";
 import { StoredImage } from "./StoredImage";
 
 export type Verdict = "accept" | "reject";
@@ -54,11 +55,13 @@ export function CorrectionTable({ rows, token, sending, onReview }: CorrectionTa
                   />
                 </td>
                 <td className="px-3 py-2 whitespace-nowrap" data-testid="correction-predicted">
-                  <span className="font-mono font-semibold">{row.predicted_text ?? "–"}</span>
+                  <span className="font-mono font-semibold">
+                    {row.predicted_text !== null ? <ReadingText text={row.predicted_text} /> : "–"}
+                  </span>
                   <span className="ml-1.5 text-xs text-slate-500 tabular-nums">{percent(row.confidence)}</span>
                 </td>
                 <td className="px-3 py-2 font-mono font-semibold text-emerald-800" data-testid="correction-text">
-                  {row.corrected_text}
+                  <ReadingText text={row.corrected_text} />
                 </td>
                 <td className="px-3 py-2 whitespace-nowrap">
                   {row.corrected_by}

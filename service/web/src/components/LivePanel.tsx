@@ -9,6 +9,7 @@ import { dateTime, millis, percent } from "../format";
 import { type LiveState, useLiveFigures } from "../liveApi";
 import { Card } from "./Card";
 import { Headline } from "./Headline";
+import { ReadingText } from "./ReadingText";
 
 interface LivePanelProps {
   token: string;
@@ -79,8 +80,13 @@ export function LivePanel({ token, onError }: LivePanelProps) {
               <ul className="space-y-1 text-sm">
                 {figures.newest_corrections.map((item) => (
                   <li key={item.log_id} data-testid="live-correction">
-                    <span className="font-mono">{item.predicted_text ?? "–"}</span> →{" "}
-                    <span className="font-mono font-semibold">{item.corrected_text}</span>{" "}
+                    <span className="font-mono">
+                      {item.predicted_text !== null ? <ReadingText text={item.predicted_text} /> : "–"}
+                    </span>{" "}
+                    →{" "}
+                    <span className="font-mono font-semibold">
+                      <ReadingText text={item.corrected_text} />
+                    </span>{" "}
                     <span className="text-slate-500">
                       by {item.corrected_by}, {dateTime(item.corrected_at)}
                     </span>

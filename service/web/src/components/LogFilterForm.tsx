@@ -1,9 +1,10 @@
 /**
- * The log viewer's filters: user, predicted text, a digit it contains, confidence range, value
+ * The log viewer's filters: user, predicted text, a character it contains, confidence range, value
  * range, date range, model version and outcome. Applied on submit, so typing does not fire queries.
  */
 import { useState, type FormEvent } from "react";
 import { EMPTY_FILTERS, type LogFilters } from "../adminApi";
+import { CHAR_NAMES, CHARSET } from "../charset";
 
 interface LogFilterFormProps {
   value: LogFilters;
@@ -41,9 +42,9 @@ export function LogFilterForm({ value, outcomes, modelVersions, onApply }: LogFi
       <Field label="Contains">
         <select className={FIELD} value={draft.contains} onChange={set("contains")} data-testid="filter-digit">
           <option value="">any</option>
-          {"0123456789.".split("").map((char) => (
+          {Array.from(CHARSET).map((char) => (
             <option key={char} value={char}>
-              {char === "." ? ". (point)" : char}
+              {CHAR_NAMES[char] ? `${char} (${CHAR_NAMES[char]})` : char}
             </option>
           ))}
         </select>

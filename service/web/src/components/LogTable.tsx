@@ -5,6 +5,7 @@
 import { useState } from "react";
 import type { LogRow, SortKey } from "../adminApi";
 import { confidenceTone, dateTime, kilobytes, millis, percent } from "../format";
+import { ReadingText } from "./ReadingText";
 import { StoredImage } from "./StoredImage";
 
 interface LogTableProps {
@@ -91,7 +92,9 @@ export function LogTable({ rows, token, sort, descending, onSort }: LogTableProp
               <td className="px-3 py-2 whitespace-nowrap">{row.username ?? "–"}</td>
               <td className="px-3 py-2" data-testid="log-text">
                 {row.text !== null ? (
-                  <span className="font-mono font-semibold">{row.text}</span>
+                  <span className="font-mono font-semibold">
+                    <ReadingText text={row.text} />
+                  </span>
                 ) : (
                   <span className="block max-w-56 truncate text-xs text-rose-700" title={row.error ?? undefined}>
                     {row.error ?? "–"}
@@ -103,7 +106,10 @@ export function LogTable({ rows, token, sort, descending, onSort }: LogTableProp
                     className="block text-xs text-slate-600"
                     title={`Corrected by a person; ${row.correction_status ?? "pending"}`}
                   >
-                    → <span className="font-mono font-semibold text-emerald-800">{row.corrected_text}</span>
+                    →{" "}
+                    <span className="font-mono font-semibold text-emerald-800">
+                      <ReadingText text={row.corrected_text} />
+                    </span>
                     {` (${row.correction_status ?? "pending"})`}
                   </span>
                 )}

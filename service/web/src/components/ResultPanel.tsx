@@ -5,6 +5,7 @@
 import { useEffect, useRef } from "react";
 import type { PredictionResult } from "../api";
 import { confidenceTone, percent } from "../format";
+import { ReadingText } from "./ReadingText";
 
 interface ResultPanelProps {
   result: PredictionResult;
@@ -74,7 +75,9 @@ export function ResultPanel({ result, modelInput, source }: ResultPanelProps) {
         <div className="min-w-0 flex-1">
           <h2 className="text-xs font-semibold uppercase tracking-wide text-slate-500">Digitify reads</h2>
           <p data-testid="prediction" className="font-mono text-5xl font-bold tracking-wider break-all text-slate-900">
-            {result.text || (
+            {result.text ? (
+              <ReadingText text={result.text} />
+            ) : (
               <span className="font-sans text-2xl font-semibold tracking-normal text-slate-400">no number</span>
             )}
           </p>
