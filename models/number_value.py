@@ -5,7 +5,7 @@ decimal string (``"-12.5"``, ``"1250"``, ``"0.0015"``, ``"6.02e23"``), or no val
 why the text is not a well-formed number. The grammar, over ``0-9 . , - + e ×`` and ``^`` (a raised
 exponent follows it)::
 
-    number    := sign? mantissa exponent?
+    number    := sign? mantissa exponent? | sign? integer ("," | ".") "-"    # "125,-": decimals dashed out
     sign      := "-" | "+"
     mantissa  := integer (DECIMAL digits)? | DECIMAL digits
     integer   := digits | 1-3 digits (GROUP 3 digits)+      # grouped thousands
@@ -21,6 +21,11 @@ How a separator is read (``DECIMAL`` and ``GROUP``) follows one explicit rule, `
   lone ``.`` is a decimal point; a lone ``,`` groups thousands when exactly three digits follow it
   and the digits before it are 1-3 and not a lone ``0`` (``1,250`` is 1250), else it is a decimal
   comma (``12,50`` is 12.5, ``0,250`` is 0.25). The decision is reported with the value.
+
+An amount written with its decimals dashed out (``12,-``, ``1,250.-``, ``1.250,-``) has the value
+of its integer; the integer's thousands are grouped by the mark it holds (under ``auto``) or by the
+rule's grouping mark, and ``decimal_separator`` names the mark before the dash. A lone trailing
+``-`` (``12-``) stays refused.
 
 The value is written positionally when its magnitude is between 1e-6 and 1e15, else as
 ``<mantissa>e<exponent>`` (trailing zeros dropped either way, ``-0`` is ``0``).
@@ -42,6 +47,7 @@ MAX_EXPONENT_DIGITS = 4  # far beyond any physical quantity, far inside Decimal'
 _DIGITS = re.compile(r"[0-9]+")
 _EXPONENT = re.compile(r"(?:e|×10\^)([+-]?)([0-9]*)")
 _SEPARATOR_NAME = {".": "point", ",": "comma"}
+DASHED_DECIMALS = (",-", ".-")
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,8 @@ def _parse(text: str, separator: SeparatorRule) -> NumberValue:
         raise _RefusalError("a sign without a number after it")
     if body[0] in "+-":
         raise _RefusalError("two signs before the number")
+    if body.endswith(DASHED_DECIMALS):
+        return _dashed_amount(sign, body[:-2], body[-2], separator)
     if "+" in body or "-" in body:
         raise _RefusalError("a sign inside the number (only one, before it, is allowed)")
     if RAISED in body or TIMES in body:
@@ -97,6 +105,21 @@ def _parse(text: str, separator: SeparatorRule) -> NumberValue:
     value = Decimal(mantissa).scaleb(exponent) if exponent else Decimal(mantissa)
     decided = _SEPARATOR_NAME[decimal_mark] if "." in body or "," in body else None
     return NumberValue(value=format_decimal(value), decimal_separator=decided)
+
+
+def _dashed_amount(sign: str, integer: str, mark: str, separator: SeparatorRule) -> NumberValue:
+    """The value of an amount written ``<integer>,-`` or ``<integer>.-``: its integer, grouping checked."""
+    if not integer:
+        raise _RefusalError("no digits before the dashed decimals")
+    if "+" in integer or "-" in integer:
+        raise _RefusalError("a sign inside the number (only one, before it, is allowed)")
+    if "." in integer and "," in integer:
+        raise _RefusalError("decimals before the dashed decimals (only an integer ends in ,- or .-)")
+    group_mark = {"point": ",", "comma": "."}.get(separator) or ("." if "." in integer else ",")
+    if ("." if group_mark == "," else ",") in integer:
+        raise _RefusalError("decimals before the dashed decimals (only an integer ends in ,- or .-)")
+    digits = _integer_digits(integer, group_mark=group_mark, required=True)
+    return NumberValue(value=format_decimal(Decimal(sign + digits)), decimal_separator=_SEPARATOR_NAME[mark])
 
 
 def _split_exponent(text: str) -> tuple[str, int]:

@@ -4,10 +4,11 @@ What real scanned amounts and photographed notes look like and the canvas-like s
 show: each number is written by one writer, either composed from real handwritten digits
 (``pipelines.common.data.composition``, the same disjoint digit pools as ``handwritten_numbers``) or
 drawn as pen trajectories with the pen writer's habits (``pipelines.common.data.pen``), often as an
-amount is written (thousands commas, a trailing ``,-`` or ``-``: marks that are not part of the
-label; in train and val, ``decoration_fraction`` of the pen-written ones also get a currency sign,
-an underline, a trailing ``=`` or specks from :mod:`pipelines.common.data.decorations`, drawn from a
-random stream of their own so the test split does not depend on them), then put on paper
+amount is written (thousands commas, a trailing ``,-`` or ``.-``, all in the label, which says what
+the image shows: :func:`amount_as_written`; in train and val, ``decoration_fraction`` of the
+pen-written ones also get a currency sign, an underline, a trailing ``=`` or specks from
+:mod:`pipelines.common.data.decorations`, left out of the label, drawn from a random stream of
+their own so the test split does not depend on them), then put on paper
 (``pipelines.common.data.paper``): ruled lines, an amount box cut by the crop, grids, stamps,
 bleed-through, pencil or ballpoint, uneven light, tilt, blur, JPEG and binarization.
 
@@ -28,7 +29,7 @@ import numpy as np
 from pipelines.common.data.composition import ComposeStyle, DigitSource, compose_number
 from pipelines.common.data.decorations import Decorations
 from pipelines.common.data.digit_pools import split_training_pools
-from pipelines.common.data.number_text import as_written, label_of, sample_number
+from pipelines.common.data.number_text import sample_number
 from pipelines.common.data.paper import PaperStyle, put_on_paper
 from pipelines.common.data.pen import draw_number
 from pipelines.common.data.splits import SPLITS, Chunk, Generated, shared_state, write_splits
@@ -48,10 +49,33 @@ class PaperSettings:
     seed: tuple[int, ...]
 
 
+DASH_ENDINGS = (",-", ".-")
+"""How an integer amount's missing decimals are dashed out: ``125,-`` (60 %) or ``125.-``."""
+
+
+def amount_as_written(number: str, rng: np.random.Generator, comma_fraction: float, dash_fraction: float) -> str:
+    """``number`` as written on a form, and the label of its image: thousands commas in a long integer
+    part (``comma_fraction`` of those) and, on integers, a trailing ``,-`` or ``.-`` (``dash_fraction``).
+
+    The marks are part of the text (``1,250.00``, ``125,-``), and the text parses
+    (:func:`models.number_value.parse_value`) to the value of ``number``. It draws from ``rng`` exactly
+    as :func:`pipelines.common.data.number_text.as_written` does, which writes a bare ``-`` where
+    this writes ``.-``.
+    """
+    whole, point, decimals = number.partition(".")
+    if len(whole) >= 4 and rng.random() < comma_fraction:
+        groups = [whole[max(0, end - 3) : end] for end in range(len(whole), 0, -3)][::-1]
+        whole = ",".join(groups)
+    written = whole + point + decimals
+    if not point and rng.random() < dash_fraction:
+        written += DASH_ENDINGS[0] if rng.random() < 0.6 else DASH_ENDINGS[1]
+    return written
+
+
 def written_text(rng: np.random.Generator, params: dict[str, Any]) -> str:
-    """A number as it is written on a form, marks included (its label is ``label_of`` it)."""
+    """A number as it is written on a form, marks included: the image's label (:func:`amount_as_written`)."""
     number = sample_number(rng, int(params["min_length"]), int(params["max_length"]), params["decimal_fraction"])
-    return as_written(number, rng, params["comma_fraction"], params["dash_fraction"])
+    return amount_as_written(number, rng, params["comma_fraction"], params["dash_fraction"])
 
 
 def draw_chunk(chunk: Chunk) -> list[Generated]:
@@ -73,7 +97,7 @@ def draw_chunk(chunk: Chunk) -> list[Generated]:
             ink, ids = compose_number(text, source, settings.style, rng)
         image = put_on_paper(ink, rng, paper, bleed=previous)
         previous = ink
-        samples.append(Generated(image, label_of(text), tuple(ids)))
+        samples.append(Generated(image, text, tuple(ids)))
     return samples
 
 

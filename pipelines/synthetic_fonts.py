@@ -35,7 +35,12 @@ from pipelines.common.params import start_stage
 log = logging.getLogger("pipelines.synthetic_fonts")
 
 SECTION = "synthetic_fonts"
-GLYPHS = "0123456789."
+GLYPHS = "0123456789.,-+e"
+"""Every usable font draws these; ``×`` is drawn as the font's ``x``, smaller, where a font lacks it."""
+TIMES, RAISED = "×", "^"
+TIMES_FALLBACK = ("x", 0.8)  # the glyph and its size drawn for a missing ``×``, centred at half the digit height
+RAISED_SCALE = (0.55, 0.7)  # a raised exponent's size, of the em
+RAISED_LIFT = (0.5, 0.8)  # its baseline above the main one, in digit heights
 FONT_GLOB = "*/files/*-latin-400-normal.woff"
 MIN_TRAIN_FONTS = 4
 HEIGHT_RANGE = (40, 80)
@@ -44,8 +49,9 @@ HEIGHT_RANGE = (40, 80)
 def find_fonts(fonts_dir: str | Path) -> list[Path]:
     """Return the usable latin 400-weight ``.woff`` fonts under ``fonts_dir``, sorted by name.
 
-    A font is skipped (with a warning) when any of ``0-9`` or ``.`` renders empty or the
-    digits all render the same box (a missing-glyph "tofu").
+    A font is skipped (with a warning) when any of :data:`GLYPHS` renders empty or the
+    digits all render the same box (a missing-glyph "tofu"). A missing ``×`` is drawn by
+    :func:`glyph_for` instead.
     """
     fonts = []
     for path in sorted(Path(fonts_dir).glob(FONT_GLOB)):
@@ -95,11 +101,37 @@ def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size)
 
 
+@lru_cache(maxsize=256)
+def has_glyph(path: str, char: str) -> bool:
+    """Whether the font draws ``char`` as ink of its own (not empty, not its missing-glyph box)."""
+    font = _font(path, 48)
+    mask = font.getmask(char)
+    return mask.getbbox() is not None and bytes(mask) != bytes(font.getmask("\uffff"))
+
+
+def glyph_for(path: str, char: str, size: int) -> tuple[str, ImageFont.FreeTypeFont, float]:
+    """What to draw for ``char`` at ``size`` px in a font: the glyph, the font and a shift down from the baseline.
+
+    Every glyph is drawn as itself, except a ``×`` the font lacks: then its ``x`` at
+    :data:`TIMES_FALLBACK` of the size, centred at half the height of its ``0`` (deterministic).
+    """
+    if char != TIMES or has_glyph(path, TIMES):
+        return char, _font(path, size), 0.0
+    glyph, scale = TIMES_FALLBACK
+    font = _font(path, max(8, round(size * scale)))
+    digit_top = _font(path, size).getbbox("0", anchor="ls")[1]
+    _, top, _, bottom = font.getbbox(glyph, anchor="ls")
+    return glyph, font, digit_top / 2 - (top + bottom) / 2
+
+
 def render_number(text: str, font_path: str, rng: np.random.Generator) -> np.ndarray:
     """Draw ``text`` in one font with handwriting-like irregularity: dark ink on white, uint8 grey.
 
-    Glyphs get their own size, spacing and baseline offsets; the whole is slanted, cropped
-    to the ink and scaled to a height of 40-80 px with random margins.
+    ``text`` is any text over the alphabet ``0-9 . , - + e × ^``: the part after ``^`` (which is not
+    drawn) is a raised exponent, :data:`RAISED_SCALE` of the size with its baseline
+    :data:`RAISED_LIFT` digit heights higher. Glyphs get their own size, spacing and baseline
+    offsets; the whole is slanted, cropped to the ink and scaled to a height of 40-80 px with
+    random margins. A text of digits and ``.`` draws as before the wider alphabet (the same draws).
     """
     em = int(rng.integers(56, 97))
     spacing = rng.uniform(-0.12, 0.15) * em
@@ -108,12 +140,17 @@ def render_number(text: str, font_path: str, rng: np.random.Generator) -> np.nda
     canvas = Image.new("L", (width, 3 * em), 0)
     draw = ImageDraw.Draw(canvas)
     x, baseline = float(em), 2.0 * em
+    size, line = 1.0, 0.0  # the size (of the em) and the lift (px) of the current glyphs; raised after "^"
     for position, char in enumerate(text):
+        if char == RAISED:
+            digit_height = -_font(font_path, em).getbbox("0", anchor="ls")[1]
+            size, line = rng.uniform(*RAISED_SCALE), rng.uniform(*RAISED_LIFT) * digit_height
+            continue
         scale = rng.uniform(0.8, 1.3) if char == "." else rng.normal(1.0, 0.05)
-        font = _font(font_path, max(8, round(em * scale)))
-        y = baseline + drift * position + rng.normal(0.0, 0.03) * em
-        draw.text((x, y), char, font=font, fill=255, anchor="ls")
-        x += font.getlength(char) + spacing + rng.normal(0.0, 0.04) * em
+        glyph, font, shift = glyph_for(font_path, char, max(8, round(em * scale * size)))
+        y = baseline - line + drift * position + rng.normal(0.0, 0.03) * em * size
+        draw.text((x, y + shift), glyph, font=font, fill=255, anchor="ls")
+        x += font.getlength(glyph) + spacing * size + rng.normal(0.0, 0.04) * em * size
     ink = _slant(canvas, rng.uniform(-0.2, 0.35), baseline)
     return _frame(ink, rng)
 

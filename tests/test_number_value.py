@@ -117,6 +117,49 @@ def test_an_explicit_rule_refuses_thousands_not_grouped_by_three(text: str, rule
     assert parsed.error is not None and "thousands are not grouped by three" in parsed.error
 
 
+@pytest.mark.parametrize(
+    ("text", "value", "decided"),
+    [
+        ("12,-", "12", "comma"),
+        ("125.-", "125", "point"),
+        ("1,250.-", "1250", "point"),
+        ("1,250,-", "1250", "comma"),
+        ("1.250,-", "1250", "comma"),
+        ("1,250,000,-", "1250000", "comma"),
+        ("-40,-", "-40", "comma"),
+    ],
+)
+def test_an_amount_with_dashed_decimals_has_the_value_of_its_integer(text: str, value: str, decided: str) -> None:
+    parsed = parse_value(text)
+    assert (parsed.value, parsed.error, parsed.decimal_separator) == (value, None, decided)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("12-", "a sign inside the number"),  # a lone trailing dash stays refused
+        ("1,250-", "a sign inside the number"),
+        (",-", "no digits before the dashed decimals"),
+        ("-,-", "no digits before the dashed decimals"),
+        ("12.5,-", "thousands are not grouped by three"),  # auto: a point before ",-" groups (1.250,-)
+        ("1,250.5.-", "decimals before the dashed decimals"),
+        ("1,25,-", "thousands are not grouped by three"),
+        ("1e3,-", "not written as e<digits> or ×10 with raised digits"),
+        ("12,--", "a sign inside the number"),
+    ],
+)
+def test_dashed_decimals_only_follow_an_integer(text: str, reason: str) -> None:
+    parsed = parse_value(text)
+    assert parsed.value is None
+    assert parsed.error is not None and reason in parsed.error
+
+
+def test_dashed_decimals_under_an_explicit_rule_group_by_its_grouping_mark() -> None:
+    assert parse_value("1,250.-", "point").value == "1250"
+    assert parse_value("1.250,-", "comma").value == "1250"
+    assert parse_value("1.250,-", "point").value is None  # a point is the decimal point: not an integer
+
+
 def test_an_unknown_separator_rule_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="auto, point, comma"):
         parse_value("1", "dot")  # type: ignore[arg-type]

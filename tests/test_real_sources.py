@@ -23,6 +23,7 @@ import yaml
 from PIL import Image, ImageDraw
 
 from models.charset import CHARSET
+from models.number_value import parse_value
 from models.preprocess import normalize
 from pipelines import handwritten_numbers, paper_numbers, svhn, usps_benchmark
 from pipelines.common.data.composition import ComposeStyle, DigitSource, compose_number
@@ -192,7 +193,7 @@ def paper_params(tmp_path: Path, usps: Path, **overrides) -> dict:
     return values
 
 
-def test_paper_stage_writes_marks_free_labels_from_split_digits(tmp_path: Path, usps_dir: Path) -> None:
+def test_paper_stage_labels_its_marks_and_uses_split_digits(tmp_path: Path, usps_dir: Path) -> None:
     params = write_params(tmp_path / "params.yaml", "paper_numbers", paper_params(tmp_path, usps_dir))
     paper_numbers.main(["--params", str(params)])
     used: dict[str, set[str]] = {}
@@ -204,7 +205,10 @@ def test_paper_stage_writes_marks_free_labels_from_split_digits(tmp_path: Path, 
         composed = [s for s in samples if s.path.name in ids]
         assert 0 < len(composed) < size, "some numbers are composed from real digits, some written with a pen"
         for sample in composed:
-            assert len(ids[sample.path.name]) == len(sample.label.replace(".", ""))
+            assert len(ids[sample.path.name]) == sum(char.isdigit() for char in sample.label)
+        for sample in samples:  # the label says what is drawn, commas and dashed decimals included, and parses
+            assert parse_value(sample.label).error is None, sample.label
+        assert any("," in s.label for s in samples) and any(s.label.endswith("-") for s in samples)
         used[split] = {digit_id for name in ids for digit_id in ids[name]}
         assert not any(digit_id.startswith("usps-test") for digit_id in used[split])
     train_digits = {i for i in used["train"]}

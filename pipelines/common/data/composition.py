@@ -4,7 +4,10 @@ A writer has a digit height, a slant and a spacing habit, varied a little per di
 width, slant, rotation, baseline); gaps sometimes close so digits touch or overlap; the digits
 get one pen thickness, or, for a share of the numbers, are redrawn along their centre lines with
 a round canvas pen (:mod:`pipelines.common.data.pen_redraw`); the decimal point comes from
-:mod:`pipelines.common.data.points`. Used by the
+:mod:`pipelines.common.data.points`, the other marks (``, - + e ×``) from
+:mod:`pipelines.common.data.marks`, drawn with the writer's stroke width in the digits' layer; the
+part after ``^`` (a raised exponent) is written smaller and higher, and ``^`` itself draws nothing.
+Used by the
 ``handwritten_numbers`` and ``usps_benchmark`` stages through :func:`draw_numbers`, a chunk
 function for :func:`pipelines.common.data.splits.write_splits`.
 """
@@ -14,18 +17,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
 from pipelines.common.data.augment import build_augmenter
 from pipelines.common.data.digit_pools import DigitPool
-from pipelines.common.data.pen_redraw import redraw_as_pen
-from pipelines.common.data.points import MARK_STROKES, draw_point, rasterize
+from pipelines.common.data.marks import MARKS, MAX_PEN, mark_strokes, rasterize_strokes
+from pipelines.common.data.pen_redraw import redraw_as_pen, thin
+from pipelines.common.data.points import draw_point
 from pipelines.common.data.splits import Chunk, Generated, shared_state
 
 LOOPS = {"0": 1, "6": 1, "8": 2, "9": 1}
 """The loops a digit has at least: a number redrawn along its centre lines must keep them all."""
+
+RAISED = "^"
+"""Not drawn: what follows it in a text (digits, a sign) is a raised exponent, written smaller and higher."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,8 @@ class ComposeStyle:
     thinning: tuple[float, float] = (0.05, 0.35)
     margin: tuple[float, float] = (0.08, 0.4)
     redraw_pen: tuple[float, float] = (0.06, 0.16)  # round pen widths, drawn log-uniform
+    raised_scale: tuple[float, float] = (0.55, 0.7)  # a raised exponent's digit height
+    raised_lift: tuple[float, float] = (0.5, 0.8)  # its baseline above the main one
 
 
 class DigitSource:
@@ -60,6 +70,15 @@ class DigitSource:
         total = sum(w for _, w in kept)
         self.weights = np.array([w / total for _, w in kept])
         self.by_label = [[np.flatnonzero(pool.labels == d) for d in range(10)] for pool in self.pools]
+        self._stroke_widths: dict[int, float] = {}
+
+    def stroke_width(self, pool_index: int) -> float:
+        """The typical stroke width of the pool's digits, in digit heights (measured once, no random draws)."""
+        if pool_index not in self._stroke_widths:
+            images = self.pools[pool_index].images
+            sample = [images[i] for i in np.linspace(0, len(images) - 1, min(48, len(images))).astype(int)]
+            self._stroke_widths[pool_index] = float(np.median([stroke_fraction(image) for image in sample]))
+        return self._stroke_widths[pool_index]
 
     def writer(self, rng: np.random.Generator) -> int:
         """Draw the pool a number's digits mostly come from."""
@@ -78,6 +97,20 @@ class DigitSource:
         i = int(candidates[rng.integers(candidates.size)])
         pool = self.pools[pool_index]
         return pool.images[i], pool.ids[i]
+
+
+def stroke_fraction(image: np.ndarray) -> float:
+    """The stroke width of one digit's ink map as a fraction of its height (0.06-0.2).
+
+    Twice the median distance from the centre line to the edge of the half-ink mask, as the pen
+    redraw measures it (:mod:`pipelines.common.data.pen_redraw`).
+    """
+    mask = image > 127
+    skeleton = thin(mask)
+    if not skeleton.any():
+        return 0.1
+    inside = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
+    return float(np.clip(2 * np.median(inside[skeleton]) / image.shape[0], 0.06, 0.2))
 
 
 def transform_digit(image: np.ndarray, height: float, width_factor: float, shear: float, angle: float) -> np.ndarray:
@@ -107,8 +140,14 @@ def transform_digit(image: np.ndarray, height: float, width_factor: float, shear
 def compose_number(
     text: str, source: DigitSource, style: ComposeStyle, rng: np.random.Generator, pen: float | None = None
 ) -> tuple[np.ndarray, list[str]]:
-    """Compose ``text`` (digits, at most one ``.``, and marks that are not part of the number:
-    ``,`` and ``-``, see :mod:`pipelines.common.data.number_text`) from real digits as one writer would.
+    """Compose ``text`` (any text over the alphabet ``0-9 . , - + e × ^``) from real digits as one writer would.
+
+    Every digit is a real scanned one; ``.`` is a drawn point; ``, - + e ×`` are pen marks
+    (:mod:`pipelines.common.data.marks`) of the writer's stroke width, thickened with the digits (with
+    ``pen``, drawn with that round pen and not redrawn);
+    after ``^`` (not drawn) the digits and a sign are raised: :data:`ComposeStyle.raised_scale` of the
+    digit height, their baseline :data:`ComposeStyle.raised_lift` digit heights up. A text of digits
+    and ``.`` only draws exactly as before the marks existed (the same random draws).
 
     Each piece is placed by the ink it shares rows with, so the gap is the distance
     between strokes (negative: they touch or overlap), whatever the slant. Returns the
@@ -125,43 +164,57 @@ def compose_number(
     layout = _Layout(int(3.5 * height))
     ids: list[str] = []
     point_right: float | None = None
+    size, line = height, baseline  # the current digit height and baseline row (smaller and higher once raised)
     for char in text:
+        if char == RAISED:
+            size, line = _raised(height, baseline, style, rng)
+            continue
         if char == ".":
-            point = draw_point(height, rng.uniform(*style.point_pen), rng)
-            gap = rng.uniform(0.05, 0.22) * height
+            point = draw_point(size, rng.uniform(*style.point_pen), rng)
+            gap = rng.uniform(0.05, 0.22) * size
             if rng.random() < style.touch_fraction:
                 gap = -rng.uniform(0.0, 0.4) * point.shape[1]
-            bottom = baseline + round(rng.uniform(-0.06, 0.04) * height)
-            not_tucked = layout.ink_right() - 0.12 * height
+            bottom = line + round(rng.uniform(-0.06, 0.04) * size)
+            not_tucked = layout.ink_right() - 0.12 * size
             point_right = layout.place(point, bottom - point.shape[0], gap, not_before=not_tucked, is_point=True)
             continue
-        if char in MARK_STROKES:
-            stroke, width = MARK_STROKES[char](rng.uniform(*style.point_pen), rng)
-            mark = rasterize(stroke, width, height)
-            bottom = baseline + round(float(stroke[:, 1].max() + width / 2) * height)
-            point_right = layout.place(mark, bottom - mark.shape[0], rng.uniform(0.05, 0.25) * height, is_point=True)
+        if char in MARKS:
+            strokes = mark_strokes(char, rng, slant + rng.normal(0, style.slant_jitter))
+            pen_width = min(MAX_PEN, source.stroke_width(writer)) * float(np.exp(rng.normal(0.0, 0.1)))
+            if pen is not None:  # drawn with the round pen itself: a redraw would prune a small mark's arms
+                pen_width = pen * height / size
+            mark, top = rasterize_strokes(strokes, pen_width, size)
+            gap = rng.uniform(0.05, 0.25) * size
+            beside = layout.ink_right() + 0.5 * gap  # right of every mark and digit before it, not over them
+            point_right = layout.place(mark, line + round(top * size), gap, not_before=beside, is_point=pen is not None)
             continue
         pool_index = source.writer(rng) if rng.random() < style.mix_fraction else writer
         image, digit_id = source.pick(int(char), pool_index, rng)
         ids.append(digit_id)
         digit = transform_digit(
             image,
-            height=height * float(np.exp(rng.normal(0, style.scale_jitter))),
+            height=size * float(np.exp(rng.normal(0, style.scale_jitter))),
             width_factor=float(np.exp(rng.uniform(-style.width_jitter, style.width_jitter))),
             shear=slant + rng.normal(0, style.slant_jitter),
             angle=float(np.clip(rng.normal(0, style.rotation_deg), -2 * style.rotation_deg, 2 * style.rotation_deg)),
         )
-        gap = max(0.03, spacing + rng.normal(0, style.spacing_jitter)) * height
+        gap = max(0.03, spacing + rng.normal(0, style.spacing_jitter)) * size
         not_before = -np.inf
         if point_right is not None:
-            not_before = point_right + rng.uniform(0.05, 0.2) * height
+            not_before = point_right + rng.uniform(0.05, 0.2) * size
         elif rng.random() < style.touch_fraction:
-            gap = -rng.uniform(0.0, 0.06) * height
-        bottom = baseline + round(rng.normal(0, style.baseline_jitter) * height)
+            gap = -rng.uniform(0.0, 0.06) * size
+        bottom = line + round(rng.normal(0, style.baseline_jitter) * size)
         layout.place(digit, bottom - digit.shape[0], gap, not_before=not_before)
         point_right = None
     loops = sum(LOOPS.get(char, 0) for char in text)
     return layout.render(height, style, rng, pen, loops), ids
+
+
+def _raised(height: float, baseline: int, style: ComposeStyle, rng: np.random.Generator) -> tuple[float, int]:
+    """The digit height and baseline row of a raised exponent for a writer of ``height`` px digits."""
+    size = height * rng.uniform(*style.raised_scale)
+    return size, baseline - round(rng.uniform(*style.raised_lift) * height)
 
 
 class _Layout:
