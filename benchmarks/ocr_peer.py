@@ -178,10 +178,10 @@ def run_peer(peer_python: Path, sets: dict[str, list[LabelledImage]], threads: i
         elapsed = sum(next(seconds) for _ in rows)
         failed = sum(bool(next(errors)) for _ in rows)
         labels = [row.label for row in rows]
-        texts = [normalise_text(t) for t in raw]
+        normalised = [normalise_text(t) for t in raw]
         results[name] = {
-            "exact_match": round(exact_match(texts, labels), 4),
-            "value_exact_match": round(value_exact_match(texts, labels), 4),
+            "exact_match": round(exact_match(normalised, labels), 4),
+            "value_exact_match": round(value_exact_match(normalised, labels), 4),
             "exact_match_raw": round(exact_match(raw, labels), 4),
             "ms_per_image": round(1000 * elapsed / len(rows), 3),
             "errors": failed,

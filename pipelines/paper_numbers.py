@@ -5,7 +5,7 @@ show: each number is written by one writer, either composed from real handwritte
 (``pipelines.common.data.composition``, the same disjoint digit pools as ``handwritten_numbers``) or
 drawn as pen trajectories with the pen writer's habits (``pipelines.common.data.pen``), often as an
 amount is written (thousands commas, a trailing ``,-`` or ``.-``, all in the label, which says what
-the image shows: :func:`amount_as_written`; in train and val, ``decoration_fraction`` of the
+the image shows: :func:`written_text`; in train and val, ``decoration_fraction`` of the
 pen-written ones also get a currency sign, an underline, a trailing ``=`` or specks from
 :mod:`pipelines.common.data.decorations`, left out of the label, drawn from a random stream of
 their own so the test split does not depend on them), then put on paper
@@ -29,7 +29,7 @@ import numpy as np
 from pipelines.common.data.composition import ComposeStyle, DigitSource, compose_number
 from pipelines.common.data.decorations import Decorations
 from pipelines.common.data.digit_pools import split_training_pools
-from pipelines.common.data.number_text import sample_number
+from pipelines.common.data.number_text import as_written, sample_text
 from pipelines.common.data.paper import PaperStyle, put_on_paper
 from pipelines.common.data.pen import draw_number
 from pipelines.common.data.splits import SPLITS, Chunk, Generated, shared_state, write_splits
@@ -49,33 +49,21 @@ class PaperSettings:
     seed: tuple[int, ...]
 
 
-DASH_ENDINGS = (",-", ".-")
-"""How an integer amount's missing decimals are dashed out: ``125,-`` (60 %) or ``125.-``."""
-
-
-def amount_as_written(number: str, rng: np.random.Generator, comma_fraction: float, dash_fraction: float) -> str:
-    """``number`` as written on a form, and the label of its image: thousands commas in a long integer
-    part (``comma_fraction`` of those) and, on integers, a trailing ``,-`` or ``.-`` (``dash_fraction``).
-
-    The marks are part of the text (``1,250.00``, ``125,-``), and the text parses
-    (:func:`models.number_value.parse_value`) to the value of ``number``. It draws from ``rng`` exactly
-    as :func:`pipelines.common.data.number_text.as_written` does, which writes a bare ``-`` where
-    this writes ``.-``.
-    """
-    whole, point, decimals = number.partition(".")
-    if len(whole) >= 4 and rng.random() < comma_fraction:
-        groups = [whole[max(0, end - 3) : end] for end in range(len(whole), 0, -3)][::-1]
-        whole = ",".join(groups)
-    written = whole + point + decimals
-    if not point and rng.random() < dash_fraction:
-        written += DASH_ENDINGS[0] if rng.random() < 0.6 else DASH_ENDINGS[1]
-    return written
+PLAIN = set("0123456789.")
+"""The characters of a plain number, which is written as an amount."""
 
 
 def written_text(rng: np.random.Generator, params: dict[str, Any]) -> str:
-    """A number as it is written on a form, marks included: the image's label (:func:`amount_as_written`)."""
-    number = sample_number(rng, int(params["min_length"]), int(params["max_length"]), params["decimal_fraction"])
-    return amount_as_written(number, rng, params["comma_fraction"], params["dash_fraction"])
+    """A number as it is written on a form, marks included: the image's label. A number in one of
+    the written forms (``forms``) stays as that form writes it; a plain one is written as an amount
+    (:func:`pipelines.common.data.number_text.as_written`).
+    """
+    number = sample_text(
+        rng, int(params["min_length"]), int(params["max_length"]), params["decimal_fraction"], params.get("forms")
+    )
+    if not set(number) <= PLAIN:
+        return number
+    return as_written(number, rng, params["comma_fraction"], params["dash_fraction"])
 
 
 def draw_chunk(chunk: Chunk) -> list[Generated]:

@@ -15,7 +15,6 @@ from pipelines import synthetic_fonts
 from pipelines.common.data.composition import ComposeStyle, DigitSource, compose_number
 from pipelines.common.data.digit_pools import DigitPool, load_mnist, load_sklearn_digits
 from pipelines.common.data.number_text import as_written, sample_number
-from pipelines.paper_numbers import amount_as_written
 
 TEXTS = ["-12.5", "+3", "1,250.00", "12,50", "1.5e-3", "6.02×10^23", "10^-4"]
 FONTS_DIR = Path(__file__).resolve().parents[1] / "node_modules" / "@fontsource"
@@ -119,7 +118,7 @@ def test_signs_sit_at_mid_height_and_e_at_x_height(bars: DigitSource, mark: str,
         assert low < middle < high
         if mark == "e":
             assert 0.35 * height < drawn[0].stop - drawn[0].start < 0.8 * height
-            assert abs(drawn[0].stop - baseline) < 0.12 * height
+            assert abs(drawn[0].stop - baseline) < 0.15 * height  # on the baseline, as a pen leaves it
 
 
 # ---------------------------------------------------------------- handwriting fonts
@@ -185,13 +184,16 @@ def test_paper_amounts_are_labelled_with_the_marks_they_show_and_keep_their_valu
     seen = {"comma": False, ",-": False, ".-": False}
     for seed in range(400):
         number = sample_number(np.random.default_rng([seed, 0]), 1, 9, 0.3)
-        written = amount_as_written(number, np.random.default_rng([seed, 1]), comma_fraction=0.5, dash_fraction=0.4)
-        before = as_written(number, np.random.default_rng([seed, 1]), comma_fraction=0.5, dash_fraction=0.4)
-        assert written == (before[:-1] + ".-" if before.endswith("-") and not before.endswith(",-") else before)
+        written = as_written(number, np.random.default_rng([seed, 1]), comma_fraction=0.5, dash_fraction=0.4)
         parsed = parse_value(written, "auto")
         assert parsed.error is None and parsed.value == parse_value(number).value, written
         assert written.replace(",", "").replace(".-", "").replace("-", "") == number
+        if "," in written.rstrip(",-"):
+            whole = written.split(".")[0].rstrip(",-")
+            groups = whole.split(",")
+            assert all(len(g) == 3 for g in groups[1:]) and 1 <= len(groups[0]) <= 3
         seen["comma"] |= "," in written.rstrip(",-")
         seen[",-"] |= written.endswith(",-")
         seen[".-"] |= written.endswith(".-")
+        assert not (written.endswith("-") and "." in number)  # only integers are dashed out
     assert all(seen.values()), seen

@@ -15,7 +15,7 @@ function for :func:`pipelines.common.data.splits.write_splits`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -24,9 +24,9 @@ from scipy.ndimage import gaussian_filter
 
 from pipelines.common.data.augment import build_augmenter
 from pipelines.common.data.digit_pools import DigitPool
-from pipelines.common.data.marks import MARKS, MAX_PEN, mark_strokes, rasterize_strokes
+from pipelines.common.data.pen import MARK_TEMPLATES, Writer, mark_strokes, sample_writer
 from pipelines.common.data.pen_redraw import redraw_as_pen, thin
-from pipelines.common.data.points import draw_point
+from pipelines.common.data.points import draw_point, rasterize_strokes
 from pipelines.common.data.splits import Chunk, Generated, shared_state
 
 LOOPS = {"0": 1, "6": 1, "8": 2, "9": 1}
@@ -34,6 +34,9 @@ LOOPS = {"0": 1, "6": 1, "8": 2, "9": 1}
 
 RAISED = "^"
 """Not drawn: what follows it in a text (digits, a sign) is a raised exponent, written smaller and higher."""
+
+
+MAX_MARK_PEN = 0.13  # the widest pen a mark is drawn with, in digit heights: wider fills an e's eye and blots a ×
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,8 @@ def compose_number(
     layout = _Layout(int(3.5 * height))
     ids: list[str] = []
     point_right: float | None = None
+    hand: Writer | None = None  # the pen writer's habits for the marks (, - + e ×), and the template of each
+    styles: dict[str, int] = {}
     size, line = height, baseline  # the current digit height and baseline row (smaller and higher once raised)
     for char in text:
         if char == RAISED:
@@ -178,14 +183,19 @@ def compose_number(
             not_tucked = layout.ink_right() - 0.12 * size
             point_right = layout.place(point, bottom - point.shape[0], gap, not_before=not_tucked, is_point=True)
             continue
-        if char in MARKS:
-            strokes = mark_strokes(char, rng, slant + rng.normal(0, style.slant_jitter))
-            pen_width = min(MAX_PEN, source.stroke_width(writer)) * float(np.exp(rng.normal(0.0, 0.1)))
+        if char in MARK_TEMPLATES:
+            hand = hand or replace(
+                sample_writer(rng), slant=slant
+            )  # drawn at the first mark: digits alone draw as before
+            strokes = mark_strokes(char, replace(hand, slant=slant + rng.normal(0, style.slant_jitter)), rng, styles)
+            pen_width = min(MAX_MARK_PEN, source.stroke_width(writer)) * float(np.exp(rng.normal(0.0, 0.1)))
             if pen is not None:  # drawn with the round pen itself: a redraw would prune a small mark's arms
                 pen_width = pen * height / size
             mark, top = rasterize_strokes(strokes, pen_width, size)
-            gap = rng.uniform(0.05, 0.25) * size
-            beside = layout.ink_right() + 0.5 * gap  # right of every mark and digit before it, not over them
+            gap = rng.uniform(0.1, 0.3) * size
+            beside = (
+                layout.ink_right() + gap
+            )  # clear of every mark and digit before it: a touching - reads as part of them
             point_right = layout.place(mark, line + round(top * size), gap, not_before=beside, is_point=pen is not None)
             continue
         pool_index = source.writer(rng) if rng.random() < style.mix_fraction else writer

@@ -129,12 +129,16 @@ def _digits(rng: np.random.Generator, count: int) -> str:
     return "".join(str(d) for d in rng.integers(0, 10, size=count))
 
 
-MARKS = ",-"
+DASH_ENDINGS = (",-", ".-")
+"""How an integer amount's missing decimals are dashed out: ``125,-`` (60 %) or ``125.-``."""
 
 
 def as_written(number: str, rng: np.random.Generator, comma_fraction: float, dash_fraction: float) -> str:
-    """``number`` as written on a form: thousands commas in a long integer part (``comma_fraction`` of
-    those) and, on integers, a trailing ``,-`` or ``-`` (``dash_fraction``). :func:`label_of` undoes it.
+    """``number`` as written on a form, and the label of its image: thousands commas in a long integer
+    part (``comma_fraction`` of those) and, on integers, a trailing ``,-`` or ``.-`` (``dash_fraction``).
+
+    The marks are part of the text (``1,250.00``, ``125,-``): labels say what the image shows, and the
+    text parses (:func:`models.number_value.parse_value`) to the value of ``number``.
     """
     whole, point, decimals = number.partition(".")
     if len(whole) >= 4 and rng.random() < comma_fraction:
@@ -142,10 +146,5 @@ def as_written(number: str, rng: np.random.Generator, comma_fraction: float, das
         whole = ",".join(groups)
     written = whole + point + decimals
     if not point and rng.random() < dash_fraction:
-        written += ",-" if rng.random() < 0.6 else "-"
+        written += DASH_ENDINGS[0] if rng.random() < 0.6 else DASH_ENDINGS[1]
     return written
-
-
-def label_of(written: str) -> str:
-    """The label of a written amount: the number without its marks."""
-    return "".join(char for char in written if char not in MARKS)
