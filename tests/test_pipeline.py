@@ -119,7 +119,10 @@ def test_sweep_is_one_parent_with_nested_trials(project):
 def test_metrics_plots_and_a_clean_status(project):
     root, env = project
     metrics = json.loads((root / "metrics/evaluate.json").read_text())
-    assert set(metrics) == {"fonts", "strokes", "pen_real", "handwritten", "paper", "usps_benchmark"}
+    forms = {"signed", "decimal_comma", "thousands", "sci_e", "sci_raised"}
+    assert set(metrics) == {"fonts", "strokes", "pen_real", "handwritten", "paper", "usps_benchmark"} | forms
+    for form in forms:  # gathered from the pen writer, pendigits and the real digits: form_tests (4) each
+        assert metrics[form]["n"] == 12, form
     for name, values in metrics.items():
         assert values["n"] > 0, name
         assert 0 <= values["exact_match"] <= 1 and values["cer"] >= 0
