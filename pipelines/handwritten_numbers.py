@@ -26,7 +26,7 @@ import numpy as np
 from pipelines.common.data.composition import ComposeStyle, DigitSource, NumberSettings, draw_numbers
 from pipelines.common.data.digit_pools import split_training_pools
 from pipelines.common.data.number_text import in_form, sample_text
-from pipelines.common.data.splits import SPLITS, write_form_tests, write_splits
+from pipelines.common.data.splits import SPLITS, settings_by_split, write_form_tests, write_splits
 from pipelines.common.params import start_stage
 
 log = logging.getLogger("pipelines.handwritten_numbers")
@@ -59,7 +59,8 @@ def generate(config: dict[str, Any]) -> dict[str, int]:
     sources = {split: DigitSource(list(parts[split].values()), [weights[n] for n in parts[split]]) for split in SPLITS}
     for split in SPLITS:
         log.info("%s digits: %s", split, ", ".join(f"{p.name} {len(p)}" for p in parts[split].values()))
-    settings = {split: number_settings(config, split, int(config["sizes"][split])) for split in SPLITS}
+    by_split = settings_by_split(config)
+    settings = {split: number_settings(by_split[split], split, int(config["sizes"][split])) for split in SPLITS}
     output, workers = Path(config["output_dir"]), int(config["workers"])
     counts = {split: len(settings[split].texts) for split in SPLITS}
     written = write_splits(output, counts, draw_numbers, settings, workers, shared=sources)

@@ -32,7 +32,7 @@ from pipelines.common.data.digit_pools import split_training_pools
 from pipelines.common.data.number_text import as_written, sample_text
 from pipelines.common.data.paper import PaperStyle, put_on_paper
 from pipelines.common.data.pen import draw_number
-from pipelines.common.data.splits import SPLITS, Chunk, Generated, shared_state, write_splits
+from pipelines.common.data.splits import SPLITS, Chunk, Generated, settings_by_split, shared_state, write_splits
 from pipelines.common.params import start_stage
 
 log = logging.getLogger("pipelines.paper_numbers")
@@ -96,8 +96,9 @@ def main(argv: list[str] | None = None) -> None:
     weights = params["pools"]["weights"]
     style = ComposeStyle(digit_height=tuple(params["digit_height"]), touch_fraction=float(params["touch_fraction"]))
     sources = {split: DigitSource(list(pools[split].values()), [weights[n] for n in pools[split]]) for split in SPLITS}
+    by_split = settings_by_split(params)
     settings = {
-        split: PaperSettings(params=params, style=style, seed=(int(params["seed"]), index))
+        split: PaperSettings(params=by_split[split], style=style, seed=(int(params["seed"]), index))
         for index, split in enumerate(SPLITS)
     }
     write_splits(Path(params["output_dir"]), params["counts"], draw_chunk, settings, int(params["workers"]), sources)

@@ -31,7 +31,15 @@ from pipelines.common.data.decorations import Decorations
 from pipelines.common.data.number_text import in_form, sample_text
 from pipelines.common.data.pen import draw_as_canvas, sample_writer, trace_number
 from pipelines.common.data.pendigits import PENDIGITS_FILES, RealHand, load_pendigits, writer_split, writers_of
-from pipelines.common.data.splits import SPLITS, Chunk, Generated, shared_state, write_form_tests, write_splits
+from pipelines.common.data.splits import (
+    SPLITS,
+    Chunk,
+    Generated,
+    settings_by_split,
+    shared_state,
+    write_form_tests,
+    write_splits,
+)
 from pipelines.common.labelled_folder import write_skipped
 from pipelines.common.params import start_stage
 
@@ -87,7 +95,7 @@ def generate(params: dict[str, Any]) -> dict[str, int]:
     for split in SPLITS:
         log.info("%s: %d writers", split, len(writers[split]))
     workers = max(1, int(params["workers"]))
-    written = write_splits(output, params["counts"], generate_chunk, dict.fromkeys(SPLITS, params), workers, writers)
+    written = write_splits(output, params["counts"], generate_chunk, settings_by_split(params), workers, writers)
     write_form_tests(
         output, int(params.get("form_tests", 0)), generate_chunk, partial(in_form, params), workers, writers
     )

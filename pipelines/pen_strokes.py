@@ -29,7 +29,7 @@ from pipelines.common.data.augment import build_augmenter
 from pipelines.common.data.decorations import Decorations
 from pipelines.common.data.number_text import in_form, sample_text
 from pipelines.common.data.pen import draw_as_canvas, sample_writer, trace_number
-from pipelines.common.data.splits import SPLITS, Chunk, Generated, write_form_tests, write_splits
+from pipelines.common.data.splits import Chunk, Generated, settings_by_split, write_form_tests, write_splits
 from pipelines.common.params import start_stage
 
 log = logging.getLogger("pipelines.pen_strokes")
@@ -61,7 +61,7 @@ def generate_chunk(chunk: Chunk) -> list[Generated]:
 
 def generate(params: dict[str, Any]) -> dict[str, int]:
     """Run the stage with its parameter section; return the number of samples written per split."""
-    settings = dict.fromkeys(SPLITS, params)
+    settings = settings_by_split(params)
     output, workers = Path(params["output_dir"]), max(1, int(params.get("workers", 2)))
     written = write_splits(output, params["counts"], generate_chunk, settings, workers)
     write_form_tests(output, int(params.get("form_tests", 0)), generate_chunk, partial(in_form, params), workers)

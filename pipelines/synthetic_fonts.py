@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipelines.common.data.augment import build_augmenter
 from pipelines.common.data.number_text import sample_text
-from pipelines.common.data.splits import SPLITS, Chunk, Generated, write_splits
+from pipelines.common.data.splits import SPLITS, Chunk, Generated, settings_by_split, write_splits
 from pipelines.common.params import start_stage
 
 log = logging.getLogger("pipelines.synthetic_fonts")
@@ -211,7 +211,8 @@ def generate(params: dict[str, Any]) -> dict[str, int]:
     by_split = split_fonts(fonts, params.get("heldout_fonts", {}), int(params["seed"]))
     output = Path(params["output_dir"])
     output.mkdir(parents=True, exist_ok=True)
-    settings = {split: (params, tuple(str(f) for f in by_split[split])) for split in SPLITS}
+    plain_test = settings_by_split(params)
+    settings = {split: (plain_test[split], tuple(str(f) for f in by_split[split])) for split in SPLITS}
     written = write_splits(output, params["counts"], generate_chunk, settings, max(1, int(params.get("workers", 2))))
     log.info("fonts per split: %s", {split: len(by_split[split]) for split in SPLITS})
     names = {split: [_font_name(f) for f in by_split[split]] for split in SPLITS}

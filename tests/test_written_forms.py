@@ -9,9 +9,11 @@ import pytest
 
 from models.charset import invalid_chars
 from models.number_value import parse_value
+from pipelines import pen_strokes
 from pipelines.common.data.number_text import FORMS, sample_number, sample_text, write_form
 from pipelines.common.data.splits import FORMS_DIR
 from pipelines.common.labelled_folder import read_folder, write_labels
+from pipelines.common.params import load_section
 from pipelines.number_forms import gather
 from tests.drawing import draw_number
 
@@ -86,3 +88,21 @@ def test_number_forms_gathers_each_forms_test_numbers_from_every_source(tmp_path
         assert sorted({s.path.name.split("-")[0] for s in samples}) == ["handwritten", "strokes"]
         assert all(re.fullmatch(SHAPES[form], s.label) for s in samples)
     assert "pen_real has no test numbers of this form" in caplog.text
+
+
+def test_a_sources_own_test_split_stays_plain_while_train_and_its_form_tests_are_written_in_forms(tmp_path):
+    params = {
+        **load_section("pen_strokes"),
+        "output_dir": str(tmp_path / "strokes"),
+        "counts": {"train": 20, "val": 10, "test": 20},
+        "forms": {"signed": 1.0},
+        "form_tests": 3,
+        "workers": 1,
+    }
+    pen_strokes.generate(params)
+    labels = {split: [s.label for s in read_folder(tmp_path / "strokes" / split)] for split in ("train", "val", "test")}
+    assert all(label[0] in "+-" for label in labels["train"] + labels["val"])
+    assert not any(label[0] in "+-" for label in labels["test"])
+    for form in FORMS:
+        written = [s.label for s in read_folder(tmp_path / "strokes" / FORMS_DIR / form / "test")]
+        assert len(written) == 3 and all(re.fullmatch(SHAPES[form], label) for label in written)

@@ -134,6 +134,14 @@ class _Inline:
         return map(function, items)
 
 
+def settings_by_split(settings: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """A source's settings for each split: the test split writes plain numbers, without the written
+    forms' shares (``forms``), so a source's test set stays comparable across releases; the forms
+    have test sets of their own (:func:`write_form_tests`).
+    """
+    return {split: {**settings, "forms": None} if split == "test" else dict(settings) for split in SPLITS}
+
+
 def write_form_tests(
     output: Path,
     count: int,
