@@ -113,8 +113,6 @@ def _dashed_amount(sign: str, integer: str, mark: str, separator: SeparatorRule)
         raise _RefusalError("no digits before the dashed decimals")
     if "+" in integer or "-" in integer:
         raise _RefusalError("a sign inside the number (only one, before it, is allowed)")
-    if "." in integer and "," in integer:
-        raise _RefusalError("decimals before the dashed decimals (only an integer ends in ,- or .-)")
     group_mark = {"point": ",", "comma": "."}.get(separator) or ("." if "." in integer else ",")
     if ("." if group_mark == "," else ",") in integer:
         raise _RefusalError("decimals before the dashed decimals (only an integer ends in ,- or .-)")

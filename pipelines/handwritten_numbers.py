@@ -25,7 +25,7 @@ import numpy as np
 
 from pipelines.common.data.composition import ComposeStyle, DigitSource, NumberSettings, draw_numbers
 from pipelines.common.data.digit_pools import split_training_pools
-from pipelines.common.data.number_text import in_form, sample_text
+from pipelines.common.data.number_text import in_form, text_for
 from pipelines.common.data.splits import SPLITS, settings_by_split, write_form_tests, write_splits
 from pipelines.common.params import start_stage
 
@@ -38,10 +38,7 @@ def number_settings(config: dict[str, Any], split: str, count: int) -> NumberSet
     """What one split's chunks draw: ``count`` texts sampled with the split's seed, and how to compose them."""
     split_index = SPLITS.index(split)
     rng = np.random.default_rng([int(config["seed"]), split_index])
-    texts = tuple(
-        sample_text(rng, config["min_length"], config["max_length"], config["decimal_fraction"], config.get("forms"))
-        for _ in range(count)
-    )
+    texts = tuple(text_for(rng, config) for _ in range(count))
     return NumberSettings(
         texts=texts,
         style=ComposeStyle(digit_height=tuple(config["digit_height"]), touch_fraction=float(config["touch_fraction"])),

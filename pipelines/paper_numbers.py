@@ -29,7 +29,7 @@ import numpy as np
 from pipelines.common.data.composition import ComposeStyle, DigitSource, compose_number
 from pipelines.common.data.decorations import Decorations
 from pipelines.common.data.digit_pools import split_training_pools
-from pipelines.common.data.number_text import as_written, sample_text
+from pipelines.common.data.number_text import as_written, text_for
 from pipelines.common.data.paper import PaperStyle, put_on_paper
 from pipelines.common.data.pen import draw_number
 from pipelines.common.data.splits import SPLITS, Chunk, Generated, settings_by_split, shared_state, write_splits
@@ -58,9 +58,7 @@ def written_text(rng: np.random.Generator, params: dict[str, Any]) -> str:
     the written forms (``forms``) stays as that form writes it; a plain one is written as an amount
     (:func:`pipelines.common.data.number_text.as_written`).
     """
-    number = sample_text(
-        rng, int(params["min_length"]), int(params["max_length"]), params["decimal_fraction"], params.get("forms")
-    )
+    number = text_for(rng, params)
     if not set(number) <= PLAIN:
         return number
     return as_written(number, rng, params["comma_fraction"], params["dash_fraction"])

@@ -28,7 +28,7 @@ import numpy as np
 
 from pipelines.common.data.augment import build_augmenter
 from pipelines.common.data.decorations import Decorations
-from pipelines.common.data.number_text import in_form, sample_text
+from pipelines.common.data.number_text import in_form, text_for
 from pipelines.common.data.pen import draw_as_canvas, sample_writer, trace_number
 from pipelines.common.data.pendigits import PENDIGITS_FILES, RealHand, load_pendigits, writer_split, writers_of
 from pipelines.common.data.splits import (
@@ -61,9 +61,7 @@ def generate_chunk(chunk: Chunk) -> list[Generated]:
     )
     samples = []
     for _ in range(chunk.count):
-        label = sample_text(
-            rng, int(params["min_length"]), int(params["max_length"]), params["decimal_fraction"], params.get("forms")
-        )
+        label = text_for(rng, params)
         writer = sample_writer(rng)
         hand = RealHand(
             writers[names[int(rng.integers(len(names)))]],

@@ -27,7 +27,7 @@ import numpy as np
 
 from pipelines.common.data.augment import build_augmenter
 from pipelines.common.data.decorations import Decorations
-from pipelines.common.data.number_text import in_form, sample_text
+from pipelines.common.data.number_text import in_form, text_for
 from pipelines.common.data.pen import draw_as_canvas, sample_writer, trace_number
 from pipelines.common.data.splits import Chunk, Generated, settings_by_split, write_form_tests, write_splits
 from pipelines.common.params import start_stage
@@ -49,9 +49,7 @@ def generate_chunk(chunk: Chunk) -> list[Generated]:
     )
     samples = []
     for _ in range(chunk.count):
-        label = sample_text(
-            rng, int(params["min_length"]), int(params["max_length"]), params["decimal_fraction"], params.get("forms")
-        )
+        label = text_for(rng, params)
         writer = sample_writer(rng)
         strokes, widths = decorations(*trace_number(label, writer, rng), writer.pen)
         image = draw_as_canvas(strokes, widths, writer, rng, params["clean_fraction"], augment)

@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from models.number_value import RAISED, TIMES
 from pipelines.common.data.augment import build_augmenter
-from pipelines.common.data.number_text import sample_text
+from pipelines.common.data.number_text import text_for
 from pipelines.common.data.splits import SPLITS, Chunk, Generated, settings_by_split, write_splits
 from pipelines.common.params import start_stage
 
@@ -37,7 +38,6 @@ log = logging.getLogger("pipelines.synthetic_fonts")
 SECTION = "synthetic_fonts"
 GLYPHS = "0123456789.,-+e"
 """Every usable font draws these; ``×`` is drawn as the font's ``x``, smaller, where a font lacks it."""
-TIMES, RAISED = "×", "^"
 TIMES_FALLBACK = ("x", 0.8)  # the glyph and its size drawn for a missing ``×``, centred at half the digit height
 RAISED_SCALE = (0.55, 0.7)  # a raised exponent's size, of the em
 RAISED_LIFT = (0.5, 0.8)  # its baseline above the main one, in digit heights
@@ -192,9 +192,7 @@ def generate_chunk(chunk: Chunk) -> list[Generated]:
     augment = build_augmenter(float(params["augment_strength"]), int(rng.integers(2**31)))
     samples = []
     for _ in range(chunk.count):
-        label = sample_text(
-            rng, int(params["min_length"]), int(params["max_length"]), params["decimal_fraction"], params.get("forms")
-        )
+        label = text_for(rng, params)
         font = fonts[int(rng.integers(len(fonts)))]
         samples.append(Generated(augment(image=render_number(label, font, rng))["image"], label))
     return samples

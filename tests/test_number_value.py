@@ -102,6 +102,16 @@ def test_an_explicit_rule_overrides_auto(text: str, point: str | None, comma: st
         ("12,5.5", "thousands are not grouped by three"),
         ("1.5,25", "thousands are not grouped by three"),
         ("5e99999", "an exponent of more than 4 digits"),
+        # dashed decimals only follow an integer
+        ("12-", "a sign inside the number"),  # a lone trailing dash stays refused
+        ("1,250-", "a sign inside the number"),
+        (",-", "no digits before the dashed decimals"),
+        ("-,-", "no digits before the dashed decimals"),
+        ("12.5,-", "thousands are not grouped by three"),  # auto: a point before ",-" groups (1.250,-)
+        ("1,250.5.-", "decimals before the dashed decimals"),
+        ("1,25,-", "thousands are not grouped by three"),
+        ("1e3,-", "not written as e<digits> or ×10 with raised digits"),
+        ("12,--", "a sign inside the number"),
     ],
 )
 def test_malformed_texts_have_no_value_and_say_why(text: str, reason: str) -> None:
@@ -132,26 +142,6 @@ def test_an_explicit_rule_refuses_thousands_not_grouped_by_three(text: str, rule
 def test_an_amount_with_dashed_decimals_has_the_value_of_its_integer(text: str, value: str, decided: str) -> None:
     parsed = parse_value(text)
     assert (parsed.value, parsed.error, parsed.decimal_separator) == (value, None, decided)
-
-
-@pytest.mark.parametrize(
-    ("text", "reason"),
-    [
-        ("12-", "a sign inside the number"),  # a lone trailing dash stays refused
-        ("1,250-", "a sign inside the number"),
-        (",-", "no digits before the dashed decimals"),
-        ("-,-", "no digits before the dashed decimals"),
-        ("12.5,-", "thousands are not grouped by three"),  # auto: a point before ",-" groups (1.250,-)
-        ("1,250.5.-", "decimals before the dashed decimals"),
-        ("1,25,-", "thousands are not grouped by three"),
-        ("1e3,-", "not written as e<digits> or ×10 with raised digits"),
-        ("12,--", "a sign inside the number"),
-    ],
-)
-def test_dashed_decimals_only_follow_an_integer(text: str, reason: str) -> None:
-    parsed = parse_value(text)
-    assert parsed.value is None
-    assert parsed.error is not None and reason in parsed.error
 
 
 def test_dashed_decimals_under_an_explicit_rule_group_by_its_grouping_mark() -> None:

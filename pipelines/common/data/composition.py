@@ -4,8 +4,8 @@ A writer has a digit height, a slant and a spacing habit, varied a little per di
 width, slant, rotation, baseline); gaps sometimes close so digits touch or overlap; the digits
 get one pen thickness, or, for a share of the numbers, are redrawn along their centre lines with
 a round canvas pen (:mod:`pipelines.common.data.pen_redraw`); the decimal point comes from
-:mod:`pipelines.common.data.points`, the other marks (``, - + e ×``) from
-:mod:`pipelines.common.data.marks`, drawn with the writer's stroke width in the digits' layer; the
+:mod:`pipelines.common.data.points`, the other marks (``, - + e ×``) are the pen writer's
+(:func:`pipelines.common.data.pen.mark_strokes`), drawn with the writer's stroke width in the digits' layer; the
 part after ``^`` (a raised exponent) is written smaller and higher, and ``^`` itself draws nothing.
 Used by the
 ``handwritten_numbers`` and ``usps_benchmark`` stages through :func:`draw_numbers`, a chunk
@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
+from models.number_value import RAISED  # not drawn: what follows it is a raised exponent, smaller and higher
 from pipelines.common.data.augment import build_augmenter
 from pipelines.common.data.digit_pools import DigitPool
 from pipelines.common.data.pen import MARK_TEMPLATES, Writer, mark_strokes, sample_writer
@@ -31,10 +32,6 @@ from pipelines.common.data.splits import Chunk, Generated, shared_state
 
 LOOPS = {"0": 1, "6": 1, "8": 2, "9": 1}
 """The loops a digit has at least: a number redrawn along its centre lines must keep them all."""
-
-RAISED = "^"
-"""Not drawn: what follows it in a text (digits, a sign) is a raised exponent, written smaller and higher."""
-
 
 MAX_MARK_PEN = 0.13  # the widest pen a mark is drawn with, in digit heights: wider fills an e's eye and blots a ×
 
@@ -145,8 +142,8 @@ def compose_number(
 ) -> tuple[np.ndarray, list[str]]:
     """Compose ``text`` (any text over the alphabet ``0-9 . , - + e × ^``) from real digits as one writer would.
 
-    Every digit is a real scanned one; ``.`` is a drawn point; ``, - + e ×`` are pen marks
-    (:mod:`pipelines.common.data.marks`) of the writer's stroke width, thickened with the digits (with
+    Every digit is a real scanned one; ``.`` is a drawn point; ``, - + e ×`` are the pen writer's marks
+    (:func:`pipelines.common.data.pen.mark_strokes`) of the writer's stroke width, thickened with the digits (with
     ``pen``, drawn with that round pen and not redrawn);
     after ``^`` (not drawn) the digits and a sign are raised: :data:`ComposeStyle.raised_scale` of the
     digit height, their baseline :data:`ComposeStyle.raised_lift` digit heights up. A text of digits
@@ -184,18 +181,16 @@ def compose_number(
             point_right = layout.place(point, bottom - point.shape[0], gap, not_before=not_tucked, is_point=True)
             continue
         if char in MARK_TEMPLATES:
-            hand = hand or replace(
-                sample_writer(rng), slant=slant
-            )  # drawn at the first mark: digits alone draw as before
+            # the pen writer's habits, drawn at the first mark so that digits alone draw as before
+            hand = hand or sample_writer(rng)
             strokes = mark_strokes(char, replace(hand, slant=slant + rng.normal(0, style.slant_jitter)), rng, styles)
             pen_width = min(MAX_MARK_PEN, source.stroke_width(writer)) * float(np.exp(rng.normal(0.0, 0.1)))
             if pen is not None:  # drawn with the round pen itself: a redraw would prune a small mark's arms
                 pen_width = pen * height / size
             mark, top = rasterize_strokes(strokes, pen_width, size)
             gap = rng.uniform(0.1, 0.3) * size
-            beside = (
-                layout.ink_right() + gap
-            )  # clear of every mark and digit before it: a touching - reads as part of them
+            # clear of every mark and digit before it: a touching - reads as part of them
+            beside = layout.ink_right() + gap
             point_right = layout.place(mark, line + round(top * size), gap, not_before=beside, is_point=pen is not None)
             continue
         pool_index = source.writer(rng) if rng.random() < style.mix_fraction else writer

@@ -62,6 +62,19 @@ def in_form(settings: Mapping[str, Any], form: str, index: int) -> dict[str, Any
     return {**settings, "forms": {form: 1.0}, "seed": int(settings["seed"]) * 100 + 1 + index}
 
 
+def text_for(rng: np.random.Generator, settings: Mapping[str, Any]) -> str:
+    """A number as a source's settings ask for it: :func:`sample_text` with their ``min_length``,
+    ``max_length``, ``decimal_fraction`` and ``forms`` (no forms where it is missing or None).
+    """
+    return sample_text(
+        rng,
+        int(settings["min_length"]),
+        int(settings["max_length"]),
+        settings["decimal_fraction"],
+        settings.get("forms"),
+    )
+
+
 def write_form(form: str, rng: np.random.Generator, min_length: int = 1, max_length: int = 8) -> str:
     """A number written in ``form`` (one of :data:`FORMS`), about ``min_length``..``max_length`` digits long.
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from models.number_value import RAISED  # draws nothing: the rest of the text is a raised exponent
 from pipelines.common.data.points import point_stroke
 
 HEIGHT_RANGE = (40, 80)
@@ -150,7 +151,6 @@ MARK_TEMPLATES: dict[str, list[tuple[float, list[Stroke]]]] = {
 }
 DIGITS = "0123456789"
 POINT = "."
-RAISED = "^"  # draws nothing: the rest of the text is a raised exponent
 DRAWN = DIGITS + POINT + "".join(MARK_TEMPLATES) + RAISED
 """Every character :func:`trace_number` writes."""
 FLOWING = DIGITS + "e"  # a digit after one of these keeps the writer's own spacing
